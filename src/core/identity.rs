@@ -1,0 +1,147 @@
+//! Who an event is about. The server replaces a user's stored properties with each
+//! event's `userProps`, so whoever an event names, it must carry that user's full props.
+
+use super::json::{ObjectWriter, RawJson};
+
+/// A tracked user: the app's id for them and their properties (a JSON object).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub props: Option<RawJson>,
+}
+
+impl User {
+    /// The record kept in browser storage: `{"userId":…,"userProps":{…}}`.
+    pub fn to_record(&self) -> String {
+        let mut record = ObjectWriter::with_capacity(32 + self.id.len());
+        record.string("userId", &self.id);
+        record.raw_opt("userProps", self.props.as_ref());
+        record.finish()
+    }
+}
+
+/// The user and props an event carries, borrowed from whoever decided them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserRef<'a> {
+    pub id: &'a str,
+    pub props: Option<&'a RawJson>,
+}
+
+/// The user of a thread, as given to `openThread`: an id, props, both or neither.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThreadUser {
+    pub id: Option<String>,
+    pub props: Option<RawJson>,
+}
+
+/// Decides who an event is about.
+///
+/// A thread opened with its own `userId` uses it whatever `identify` said (lunary-js's
+/// browser build lets the identified user overwrite it, which files the messages under
+/// the wrong person). The thread's own props go with it; without them, the identified
+/// user's props are used only when it is the same user. Props without an id are ignored:
+/// the server only attaches props to a named user.
+pub fn event_user<'a>(
+    thread: Option<&'a ThreadUser>,
+    identified: Option<&'a User>,
+) -> Option<UserRef<'a>> {
+    let identified_ref = identified.map(|user| UserRef {
+        id: &user.id,
+        props: user.props.as_ref(),
+    });
+    let Some(thread_id) = thread.and_then(|thread| thread.id.as_deref()) else {
+        return identified_ref;
+    };
+    let own_props = thread.and_then(|thread| thread.props.as_ref());
+    let props = own_props.or_else(|| {
+        identified
+            .filter(|user| user.id == thread_id)
+            .and_then(|user| user.props.as_ref())
+    });
+    Some(UserRef {
+        id: thread_id,
+        props,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, props: &str) -> User {
+        User {
+            id: id.into(),
+            props: Some(RawJson::trusted(props.into())),
+        }
+    }
+
+    #[test]
+    fn identified_user_is_used_without_a_thread_user() {
+        let john = user("john", r#"{"name":"John"}"#);
+        let found = event_user(None, Some(&john)).expect("a user");
+        assert_eq!(found.id, "john");
+        assert_eq!(found.props.map(RawJson::as_str), Some(r#"{"name":"John"}"#));
+        assert_eq!(
+            event_user(Some(&ThreadUser::default()), Some(&john)),
+            event_user(None, Some(&john))
+        );
+        assert_eq!(event_user(None, None), None);
+    }
+
+    #[test]
+    fn thread_user_wins_over_identified_user() {
+        let john = user("john", r#"{"name":"John"}"#);
+        let thread = ThreadUser {
+            id: Some("ann".into()),
+            props: Some(RawJson::trusted(r#"{"name":"Ann"}"#.into())),
+        };
+        let found = event_user(Some(&thread), Some(&john)).expect("a user");
+        assert_eq!(found.id, "ann");
+        assert_eq!(found.props.map(RawJson::as_str), Some(r#"{"name":"Ann"}"#));
+    }
+
+    #[test]
+    fn thread_user_without_props_borrows_them_only_from_the_same_user() {
+        let john = user("john", r#"{"name":"John"}"#);
+        let same = ThreadUser {
+            id: Some("john".into()),
+            props: None,
+        };
+        let other = ThreadUser {
+            id: Some("ann".into()),
+            props: None,
+        };
+        assert_eq!(
+            event_user(Some(&same), Some(&john))
+                .and_then(|u| u.props)
+                .map(RawJson::as_str),
+            Some(r#"{"name":"John"}"#)
+        );
+        let found = event_user(Some(&other), Some(&john)).expect("a user");
+        assert_eq!((found.id, found.props), ("ann", None));
+    }
+
+    #[test]
+    fn thread_props_without_an_id_are_ignored() {
+        let thread = ThreadUser {
+            id: None,
+            props: Some(RawJson::trusted(r#"{"name":"Ghost"}"#.into())),
+        };
+        assert_eq!(event_user(Some(&thread), None), None);
+    }
+
+    #[test]
+    fn record_round_trips_through_json() {
+        let record = user("u\"1", r#"{"email":"a@b.c"}"#).to_record();
+        let parsed: serde_json::Value = serde_json::from_str(&record).expect("valid JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!({"userId": "u\"1", "userProps": {"email": "a@b.c"}})
+        );
+        let bare = User {
+            id: "x".into(),
+            props: None,
+        };
+        assert_eq!(bare.to_record(), r#"{"userId":"x"}"#);
+    }
+}

@@ -1,0 +1,14 @@
+//! The core: plain Rust with no browser in it, so every rule about events, users,
+//! batching and retries is tested natively with `cargo test`.
+
+pub mod clock;
+pub mod event;
+pub mod identity;
+pub mod json;
+pub mod outbox;
+pub mod queue;
+pub mod tracker;
+pub mod uuid;
+
+#[cfg(test)]
+mod wire_tests;

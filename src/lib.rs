@@ -1,0 +1,24 @@
+//! lunary-wasm: Lunary's browser user tracking (`identify`, `openThread`,
+//! `trackMessage`, `trackFeedback`, …) in Rust compiled to WebAssembly.
+//!
+//! Three layers, calls pointing one way: [`api`] (the `#[wasm_bindgen]` exports: check
+//! arguments, translate) → [`core`] (plain Rust: events, users, batching) and
+//! [`browser`] (the shell: storage, fetch, timers, clock, random ids). The core knows
+//! nothing of the browser, so it is tested natively.
+//!
+//! A panic in wasm traps the instance and ends all tracking on the page, so panicking
+//! constructs are denied outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod core;
