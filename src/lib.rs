@@ -21,4 +21,7 @@
     )
 )]
 
+pub mod api;
+pub mod browser;
 pub mod core;
+pub mod error;

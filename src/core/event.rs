@@ -9,7 +9,7 @@ use super::json::{ObjectWriter, RawJson};
 pub const RUNTIME: &str = concat!("lunary-wasm/", env!("CARGO_PKG_VERSION"));
 
 /// The fields every event starts with.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Head<'a> {
     /// `event`: `chat`, `feedback`, `custom-event`, a log level, …
     pub event: &'a str,
@@ -26,7 +26,8 @@ impl Head<'_> {
     fn open(&self, capacity: usize) -> ObjectWriter {
         let props_len = self
             .user
-            .and_then(|user| user.props)
+            .as_ref()
+            .and_then(|user| user.props.as_deref())
             .map_or(0, |props| props.as_str().len());
         let mut object = ObjectWriter::with_capacity(160 + props_len + capacity);
         object.string("event", self.event);
@@ -34,9 +35,9 @@ impl Head<'_> {
             Some(run_type) => object.string("type", run_type),
             None => object.null("type"),
         }
-        if let Some(user) = self.user {
+        if let Some(user) = &self.user {
             object.string("userId", user.id);
-            object.raw_opt("userProps", user.props);
+            object.raw_opt("userProps", user.props.as_deref());
         }
         object.string_opt("parentRunId", self.parent_run_id);
         object.number("timestamp", self.timestamp);

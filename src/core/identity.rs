@@ -1,7 +1,10 @@
 //! Who an event is about. The server replaces a user's stored properties with each
 //! event's `userProps`, so whoever an event names, it must carry that user's full props.
 
+use std::borrow::Cow;
+
 use super::json::{ObjectWriter, RawJson};
+use super::merge::merge_objects;
 
 /// A tracked user: the app's id for them and their properties (a JSON object).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,11 +23,11 @@ impl User {
     }
 }
 
-/// The user and props an event carries, borrowed from whoever decided them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The user and props an event carries: borrowed, or merged for the event.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRef<'a> {
     pub id: &'a str,
-    pub props: Option<&'a RawJson>,
+    pub props: Option<Cow<'a, RawJson>>,
 }
 
 /// The user of a thread, as given to `openThread`: an id, props, both or neither.
@@ -38,26 +41,28 @@ pub struct ThreadUser {
 ///
 /// A thread opened with its own `userId` uses it whatever `identify` said (lunary-js's
 /// browser build lets the identified user overwrite it, which files the messages under
-/// the wrong person). The thread's own props go with it; without them, the identified
-/// user's props are used only when it is the same user. Props without an id are ignored:
-/// the server only attaches props to a named user.
+/// the wrong person). When that is the identified user too, the event carries the
+/// identified props with the thread's set over them: the server keeps only the latest
+/// event's props, so sending the thread's alone would erase the others. Props without an
+/// id are ignored: the server only attaches props to a named user.
 pub fn event_user<'a>(
     thread: Option<&'a ThreadUser>,
     identified: Option<&'a User>,
 ) -> Option<UserRef<'a>> {
-    let identified_ref = identified.map(|user| UserRef {
-        id: &user.id,
-        props: user.props.as_ref(),
-    });
+    let identified_props = identified.and_then(|user| user.props.as_ref());
     let Some(thread_id) = thread.and_then(|thread| thread.id.as_deref()) else {
-        return identified_ref;
+        return identified.map(|user| UserRef {
+            id: &user.id,
+            props: identified_props.map(Cow::Borrowed),
+        });
     };
+    let same_user = identified.is_some_and(|user| user.id == thread_id);
     let own_props = thread.and_then(|thread| thread.props.as_ref());
-    let props = own_props.or_else(|| {
-        identified
-            .filter(|user| user.id == thread_id)
-            .and_then(|user| user.props.as_ref())
-    });
+    let props = match (own_props, identified_props.filter(|_| same_user)) {
+        (Some(own), Some(known)) => Some(Cow::Owned(merge_objects(known, own))),
+        (Some(own), None) => Some(Cow::Borrowed(own)),
+        (None, known) => known.map(Cow::Borrowed),
+    };
     Some(UserRef {
         id: thread_id,
         props,
@@ -80,7 +85,10 @@ mod tests {
         let john = user("john", r#"{"name":"John"}"#);
         let found = event_user(None, Some(&john)).expect("a user");
         assert_eq!(found.id, "john");
-        assert_eq!(found.props.map(RawJson::as_str), Some(r#"{"name":"John"}"#));
+        assert_eq!(
+            found.props.as_deref().map(RawJson::as_str),
+            Some(r#"{"name":"John"}"#)
+        );
         assert_eq!(
             event_user(Some(&ThreadUser::default()), Some(&john)),
             event_user(None, Some(&john))
@@ -97,7 +105,10 @@ mod tests {
         };
         let found = event_user(Some(&thread), Some(&john)).expect("a user");
         assert_eq!(found.id, "ann");
-        assert_eq!(found.props.map(RawJson::as_str), Some(r#"{"name":"Ann"}"#));
+        assert_eq!(
+            found.props.as_deref().map(RawJson::as_str),
+            Some(r#"{"name":"Ann"}"#)
+        );
     }
 
     #[test]
@@ -111,14 +122,27 @@ mod tests {
             id: Some("ann".into()),
             props: None,
         };
+        let found = event_user(Some(&same), Some(&john)).expect("a user");
         assert_eq!(
-            event_user(Some(&same), Some(&john))
-                .and_then(|u| u.props)
-                .map(RawJson::as_str),
+            found.props.as_deref().map(RawJson::as_str),
             Some(r#"{"name":"John"}"#)
         );
         let found = event_user(Some(&other), Some(&john)).expect("a user");
         assert_eq!((found.id, found.props), ("ann", None));
+    }
+
+    #[test]
+    fn the_same_user_in_thread_and_identify_carries_both_props() {
+        let john = user("john", r#"{"name":"John","email":"j@x.org"}"#);
+        let thread = ThreadUser {
+            id: Some("john".into()),
+            props: Some(RawJson::trusted(r#"{"name":"Johnny"}"#.into())),
+        };
+        let found = event_user(Some(&thread), Some(&john)).expect("a user");
+        assert_eq!(
+            found.props.as_deref().map(RawJson::as_str),
+            Some(r#"{"name":"Johnny","email":"j@x.org"}"#)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod event;
 pub mod identity;
 pub mod json;
+pub mod merge;
 pub mod outbox;
 pub mod queue;
 pub mod tracker;

@@ -268,3 +268,25 @@ fn timestamps_strictly_increase_across_calls() {
         .collect();
     assert_eq!(stamps, [T0, T0 + 1, T0 + 2, T0 + 3, T0 + 4, T0 + 5]);
 }
+
+#[test]
+fn the_readme_example_keeps_the_identified_email_on_thread_messages() {
+    let mut tracker = tracker();
+    tracker.set_user(Some(john()));
+    let own = thread(ThreadUser {
+        id: Some("user123".into()),
+        props: Some(raw(r#"{"name":"John"}"#)),
+    });
+    tracker.message(
+        T0,
+        &own,
+        MSG,
+        &raw(r#"{"role":"user","content":"Hello"}"#),
+        None,
+    );
+    let event = &sent(&mut tracker)[0];
+    assert_eq!(
+        event["userProps"],
+        json!({"name":"John","email":"john@example.org"})
+    );
+}

@@ -1,0 +1,58 @@
+# lunary-wasm: `make demo` (the demo against the local collector) and `make test`
+# (every test layer). `make pkg` builds the npm package into pkg/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+WASM_TARGET := wasm32-unknown-unknown
+WASM_BUILD := target/$(WASM_TARGET)/release/lunary_wasm.wasm
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The features rustc enables for wasm32 by default; wasm-opt must accept them.
+WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+	--strip-debug --strip-producers
+# The wasm-bindgen test runner drives Chromium; the other drivers stay unset.
+WASM_TEST_ENV := env -u GECKODRIVER -u SAFARIDRIVER \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
+
+.PHONY: help demo test tools pkg lint test-native test-wasm clean
+
+help:
+	@echo "make demo   build and run the demo against the local collector"
+	@echo "make test   every test layer (installs what it needs first)"
+	@echo "make pkg    build the npm package into pkg/"
+
+demo:
+	@echo "make demo: not yet. The demo chat app and inspector are issue 5."
+	@echo "Until then: make pkg, then 'cargo run -p lunary-collector' and point init({apiUrl}) at it."
+
+tools:
+	@scripts/install-tools
+
+pkg: tools
+	cargo build -p lunary-wasm --target $(WASM_TARGET) --release
+	rm -rf pkg && mkdir -p pkg
+	wasm-bindgen --target web --weak-refs --out-dir pkg --out-name lunary_wasm $(WASM_BUILD)
+	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) pkg/lunary_wasm_bg.wasm -o pkg/lunary_wasm_bg.wasm
+	rm -f pkg/lunary_wasm_bg.wasm.d.ts
+	cp js/index.js js/index.d.ts js/README.md pkg/
+	sed 's/@VERSION@/$(VERSION)/' js/package.json > pkg/package.json
+	@printf 'pkg/: wasm %s bytes, wasm+glue+entry %s bytes gzip -9\n' \
+		"$$(wc -c < pkg/lunary_wasm_bg.wasm)" \
+		"$$(cat pkg/lunary_wasm_bg.wasm pkg/lunary_wasm.js pkg/index.js | gzip -9 | wc -c)"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p lunary-wasm --target $(WASM_TARGET) --all-targets -- -D warnings
+
+test: tools lint test-native test-wasm
+
+test-native:
+	cargo test --workspace
+
+test-wasm: tools
+	scripts/with-collector $(WASM_TEST_ENV) cargo test -p lunary-wasm --target $(WASM_TARGET) --test browser
+
+clean:
+	rm -rf pkg target

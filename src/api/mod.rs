@@ -1,0 +1,267 @@
+//! The JavaScript surface: lunary-js's browser API, call for call. Each export checks its
+//! arguments (wrong kinds throw a `TypeError` naming the function and argument), turns
+//! them into core types, and hands them to the runtime. Nothing else is done here.
+
+mod args;
+mod fields;
+mod options;
+mod thread;
+mod to_json;
+mod types;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use self::args::{field, is_object};
+use self::fields::{object_entries, Fields};
+use self::to_json::to_json;
+use crate::browser::{clock, random, runtime, transport::Endpoint};
+use crate::core::identity::{ThreadUser, User};
+use crate::core::json::{ObjectWriter, RawJson};
+use crate::core::merge::merge_objects;
+use crate::error::{Arg, ArgError};
+
+pub use self::thread::{open_thread, Thread};
+
+const IDENTIFY_USER_ID: Arg = Arg::new("identify", "userId");
+const IDENTIFY_USER_PROPS: Arg = Arg::new("identify", "userProps");
+const FEEDBACK_RUN_ID: Arg = Arg::new("trackFeedback", "runId");
+const FEEDBACK: Arg = Arg::new("trackFeedback", "feedback");
+const FEEDBACK_OVERWRITE: Arg = Arg::new("trackFeedback", "overwrite");
+const EVENT_TYPE: Arg = Arg::new("trackEvent", "type");
+const EVENT_NAME: Arg = Arg::new("trackEvent", "event");
+const EVENT_DATA: Arg = Arg::new("trackEvent", "data");
+const EVENT_RUN_ID: Arg = Arg::new("trackEvent", "data.runId");
+const EVENT_PARENT: Arg = Arg::new("trackEvent", "data.parentRunId");
+const EVENT_USER_ID: Arg = Arg::new("trackEvent", "data.userId");
+const EVENT_USER_PROPS: Arg = Arg::new("trackEvent", "data.userProps");
+
+/// `init(options)`: the project key (`appId` or `publicKey`), `apiUrl`, `verbose` and
+/// batching options. Calls made before `init` are kept and sent once it is called.
+#[wasm_bindgen]
+pub fn init(
+    #[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue,
+) -> Result<(), JsValue> {
+    let settings = options::read(&options)?;
+    match settings.key {
+        Some(key) => runtime::configure(
+            Endpoint::new(&settings.api_url, &key),
+            settings.policy,
+            settings.verbose,
+        ),
+        None => crate::browser::console::warn(&[
+            "init was given no appId or publicKey; events are kept until init is called with one",
+        ]),
+    }
+    Ok(())
+}
+
+/// `identify(userId, userProps?)`: the user every later event names, kept in storage so a
+/// reload remembers them. Identifying the same user again merges the new props into the
+/// known ones (the server replaces a user's props with each event's, so each event must
+/// carry them all); a different user replaces the old one.
+#[wasm_bindgen]
+pub fn identify(
+    #[wasm_bindgen(unchecked_param_type = "string")] user_id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "UserProps")] user_props: Option<JsValue>,
+) -> Result<(), JsValue> {
+    let id = args::string(&user_id, IDENTIFY_USER_ID)?;
+    let user_props = user_props.unwrap_or(JsValue::UNDEFINED);
+    let given = args::optional_object(&user_props, IDENTIFY_USER_PROPS)?;
+    let current = runtime::with_tracker(|t| t.user().cloned()).flatten();
+    let known = current
+        .as_ref()
+        .filter(|user| user.id == id)
+        .and_then(|user| user.props.clone());
+    let props = match (given, known) {
+        (false, known) => known,
+        (true, Some(known)) => {
+            to_json(&user_props, "identify: userProps").map(|new| merge_objects(&known, &new))
+        }
+        (true, None) => to_json(&user_props, "identify: userProps"),
+    };
+    let user = User { id, props };
+    if current.as_ref() == Some(&user) {
+        return Ok(());
+    }
+    runtime::with_tracker(|t| t.set_user(Some(user.clone())));
+    runtime::persist_user(Some(&user));
+    Ok(())
+}
+
+/// `reset()`: forgets the identified user (log out), in memory and in storage.
+#[wasm_bindgen]
+pub fn reset() {
+    runtime::with_tracker(|t| t.set_user(None));
+    runtime::persist_user(None);
+}
+
+/// `getUserId()`: the identified user's id, if any.
+#[wasm_bindgen(js_name = getUserId)]
+pub fn get_user_id() -> Option<String> {
+    runtime::with_tracker(|t| t.user().map(|user| user.id.clone())).flatten()
+}
+
+/// `trackFeedback(runId, feedback, overwrite?)`: feedback on a message (the id
+/// `trackMessage` returned) or run.
+#[wasm_bindgen(js_name = trackFeedback)]
+pub fn track_feedback(
+    #[wasm_bindgen(unchecked_param_type = "string")] run_id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Feedback")] feedback: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] overwrite: Option<JsValue>,
+) -> Result<(), JsValue> {
+    let run_id = args::string(&run_id, FEEDBACK_RUN_ID)?;
+    if !is_object(&feedback) {
+        return Err(ArgError::new(FEEDBACK, args::OBJECT).into());
+    }
+    let overwrite =
+        args::optional_bool(&overwrite.unwrap_or(JsValue::UNDEFINED), FEEDBACK_OVERWRITE)?;
+    let feedback = to_json(&feedback, "trackFeedback: feedback")
+        .unwrap_or_else(|| RawJson::trusted("{}".into()));
+    let now = clock::now();
+    let dropped =
+        runtime::with_tracker(|t| t.feedback(now, &run_id, overwrite.unwrap_or(false), &feedback));
+    runtime::after_track(dropped.flatten());
+    Ok(())
+}
+
+/// `trackEvent(type, event, data?)`: any other run event. `data.runId` (else a new id),
+/// `data.parentRunId`, `data.userId` and `data.userProps` are used as such; `event`,
+/// `type`, `timestamp` and `runtime` in `data` are ignored (the SDK sets them); every
+/// other field of `data` is sent after them in its order.
+#[wasm_bindgen(js_name = trackEvent)]
+pub fn track_event(
+    #[wasm_bindgen(unchecked_param_type = "string | null")] run_type: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] data: Option<JsValue>,
+) -> Result<(), JsValue> {
+    let run_type = if run_type.is_null() {
+        None
+    } else {
+        Some(args::string(&run_type, EVENT_TYPE)?)
+    };
+    let event = args::string(&event, EVENT_NAME)?;
+    let data = data.unwrap_or(JsValue::UNDEFINED);
+    let mut run_id = None;
+    let mut parent = None;
+    let mut user = ThreadUser::default();
+    let mut fields = Vec::new();
+    if args::optional_object(&data, EVENT_DATA)? {
+        let entries: js_sys::Array = field(object_entries(&data), EVENT_DATA)?.unchecked_into();
+        for entry in entries.iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let (key, value) = (entry.get(0).as_string().unwrap_or_default(), entry.get(1));
+            if args::absent(&value) {
+                continue;
+            }
+            match key.as_str() {
+                "runId" => run_id = args::optional_string(&value, EVENT_RUN_ID)?,
+                "parentRunId" => parent = args::optional_string(&value, EVENT_PARENT)?,
+                "userId" => user.id = args::optional_string(&value, EVENT_USER_ID)?,
+                "userProps" => {
+                    args::optional_object(&value, EVENT_USER_PROPS)?;
+                    user.props = to_json(&value, "trackEvent: data.userProps");
+                }
+                "event" | "type" | "timestamp" | "runtime" => {}
+                _ => {
+                    if let Some(json) = to_json(&value, "trackEvent: a data field") {
+                        fields.push((key, json));
+                    }
+                }
+            }
+        }
+    }
+    let run_id = run_id.unwrap_or_else(random::new_id);
+    let now = clock::now();
+    let dropped = runtime::with_tracker(|t| {
+        t.custom(
+            now,
+            run_type.as_deref(),
+            &event,
+            &run_id,
+            &user,
+            parent.as_deref(),
+            &fields,
+        )
+    });
+    runtime::after_track(dropped.flatten());
+    Ok(())
+}
+
+/// `info(message, extra?)`: a log line, attached to the latest opened thread.
+#[wasm_bindgen]
+pub fn info(
+    #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] extra: Option<JsValue>,
+) -> Result<(), JsValue> {
+    log("info", message, extra)
+}
+
+/// `warn(message, extra?)`: a warning log line.
+#[wasm_bindgen]
+pub fn warn(
+    #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] extra: Option<JsValue>,
+) -> Result<(), JsValue> {
+    log("warn", message, extra)
+}
+
+/// `error(message, error?)`: an error log line. As in lunary-js, an `Error` may be passed
+/// alone; an `Error` is sent as its `message` and `stack`.
+#[wasm_bindgen]
+pub fn error(
+    #[wasm_bindgen(unchecked_param_type = "string | Error")] message: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] extra: Option<JsValue>,
+) -> Result<(), JsValue> {
+    if message.is_string() {
+        return log("error", message, extra);
+    }
+    if !is_object(&message) {
+        return Err(ArgError::new(Arg::new("error", "message"), "a string or an Error").into());
+    }
+    let text = message
+        .unchecked_ref::<Fields>()
+        .message()
+        .ok()
+        .filter(JsValue::is_string);
+    log("error", text.unwrap_or(JsValue::UNDEFINED), Some(message))
+}
+
+fn log(level: &'static str, message: JsValue, extra: Option<JsValue>) -> Result<(), JsValue> {
+    let at = Arg::new(level, "message");
+    let message = match message.as_string() {
+        Some(text) => Some(text),
+        None if message.is_undefined() => None,
+        None => return Err(ArgError::new(at, "a string").into()),
+    };
+    let extra = extra.and_then(|extra| match extra.dyn_ref::<js_sys::Error>() {
+        Some(error) => Some(error_json(error)),
+        None => to_json(&extra, "log: extra"),
+    });
+    let now = clock::now();
+    let dropped = runtime::with_tracker(|t| t.log(now, level, message.as_deref(), extra.as_ref()));
+    runtime::after_track(dropped.flatten());
+    Ok(())
+}
+
+/// An `Error` as `{"message":…,"stack":…}` (`JSON.stringify` would give `{}`).
+fn error_json(error: &js_sys::Error) -> RawJson {
+    let fields: &Fields = error.unchecked_ref();
+    let mut object = ObjectWriter::with_capacity(128);
+    object.string_opt(
+        "message",
+        fields.message().ok().and_then(|m| m.as_string()).as_deref(),
+    );
+    object.string_opt(
+        "stack",
+        fields.stack().ok().and_then(|s| s.as_string()).as_deref(),
+    );
+    RawJson::trusted(object.finish())
+}
+
+/// `flush()`: resolves once everything tracked before the call has been answered by the
+/// server. It never rejects.
+#[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+pub fn flush() -> js_sys::Promise {
+    runtime::flush()
+}

@@ -1,0 +1,63 @@
+//! The TypeScript types of the objects the API takes, emitted into the package's `.d.ts`
+//! next to the functions that take them.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Options for `init`. */
+export interface InitOptions {
+  /** The project's public key (a UUID). `publicKey` is the newer name for the same thing. */
+  appId?: string;
+  publicKey?: string;
+  /** Where to send events; default `https://api.lunary.ai`. */
+  apiUrl?: string;
+  /** Log every event and request to the console. */
+  verbose?: boolean;
+  /** Send at once when this many events are queued (default 20). */
+  maxBatchSize?: number;
+  /** Otherwise send after this many milliseconds without a new event (default 500). */
+  flushIntervalMs?: number;
+  /** Keep at most this many unsent events; past it the oldest are dropped (default 1000). */
+  maxQueueSize?: number;
+}
+
+/** A user's properties: the recommended ones, and any others. */
+export interface UserProps {
+  name?: string;
+  email?: string;
+  avatar?: string;
+  group?: string;
+  [key: string]: unknown;
+}
+
+/** Feedback on a message or run. */
+export interface Feedback {
+  thumb?: "up" | "down" | null;
+  comment?: string | null;
+  [key: string]: unknown;
+}
+
+/** A chat message, as given to `thread.trackMessage`. */
+export interface Message {
+  role: "user" | "assistant" | "system" | "tool" | (string & {});
+  content?: string | null | unknown[];
+  /** Your own id for the message; a new UUID is used otherwise. */
+  id?: string;
+  isRetry?: boolean;
+  tags?: string[];
+  extra?: Record<string, unknown>;
+  feedback?: Feedback | null;
+  [key: string]: unknown;
+}
+
+/** Options for `openThread`. */
+export interface ThreadOptions {
+  /** Resume a thread by its id; a new UUID is used otherwise. */
+  id?: string;
+  /** The user of this thread's messages, whatever `identify` says. */
+  userId?: string;
+  userProps?: UserProps;
+  tags?: string[];
+}
+"#;

@@ -1,0 +1,12 @@
+//! The shell: the browser APIs the core needs, each wrapped so that nothing it does can
+//! throw into the page or trap the module. Every import that runs page-controlled code
+//! (storage, fetch, timers, console) is bound with `catch`.
+
+pub mod clock;
+pub mod console;
+pub mod identity_store;
+pub mod random;
+pub mod runtime;
+pub mod storage;
+pub mod timer;
+pub mod transport;

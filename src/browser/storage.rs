@@ -1,0 +1,178 @@
+//! Key-value storage that never throws: `localStorage`, else `sessionStorage`, else
+//! memory. Browsers throw from storage for many reasons (cookies blocked → SecurityError
+//! on access, quota → QuotaExceededError on write, a page overriding `Storage`): each
+//! failure moves this store one step down the chain, counts a fallback and says so once.
+
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::console;
+
+/// Where values are kept, from most to least durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Backend {
+    Local,
+    Session,
+    Memory,
+}
+
+impl Backend {
+    /// The name used in logs and tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Local => "localStorage",
+            Backend::Session => "sessionStorage",
+            Backend::Memory => "memory",
+        }
+    }
+
+    fn next(self) -> Backend {
+        match self {
+            Backend::Local => Backend::Session,
+            Backend::Session | Backend::Memory => Backend::Memory,
+        }
+    }
+}
+
+/// A storage chain. Methods take `&self` and hold no borrow while calling the browser, so
+/// a page's storage override that calls back into the SDK cannot deadlock it.
+#[derive(Debug)]
+pub struct Store {
+    backend: Cell<Backend>,
+    memory: RefCell<Vec<(String, String)>>,
+    fallbacks: Cell<u32>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::starting_at(Backend::Local)
+    }
+}
+
+impl Store {
+    /// A store that starts at `backend` (tests start lower down the chain).
+    pub fn starting_at(backend: Backend) -> Self {
+        Store {
+            backend: Cell::new(backend),
+            memory: RefCell::new(Vec::new()),
+            fallbacks: Cell::new(0),
+        }
+    }
+
+    /// Where values go now.
+    pub fn backend(&self) -> Backend {
+        self.backend.get()
+    }
+
+    /// How many times the store had to fall back.
+    pub fn fallbacks(&self) -> u32 {
+        self.fallbacks.get()
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        loop {
+            let backend = self.backend.get();
+            let result = match browser_storage(backend) {
+                Some(storage) => storage.and_then(|s| s.get_item(key)),
+                None => return self.memory_get(key),
+            };
+            match result {
+                Ok(value) => return value,
+                Err(error) => self.fall_back(backend, &error),
+            }
+        }
+    }
+
+    pub fn set(&self, key: &str, value: &str) {
+        loop {
+            let backend = self.backend.get();
+            let result = match browser_storage(backend) {
+                Some(storage) => storage.and_then(|s| s.set_item(key, value)),
+                None => return self.memory_set(key, Some(value)),
+            };
+            match result {
+                Ok(()) => return,
+                Err(error) => {
+                    // Leave no stale copy behind where the write failed.
+                    if let Some(Ok(storage)) = browser_storage(backend) {
+                        let _ = storage.remove_item(key);
+                    }
+                    self.fall_back(backend, &error);
+                }
+            }
+        }
+    }
+
+    pub fn remove(&self, key: &str) {
+        self.memory_set(key, None);
+        let mut backend = Backend::Local;
+        // Remove from every browser storage in the chain, not only the current one.
+        while backend != Backend::Memory {
+            if let Some(Ok(storage)) = browser_storage(backend) {
+                let _ = storage.remove_item(key);
+            }
+            backend = backend.next();
+        }
+    }
+
+    fn fall_back(&self, from: Backend, error: &JsValue) {
+        let to = from.next();
+        if self.backend.get() == from {
+            self.backend.set(to);
+            self.fallbacks.set(self.fallbacks.get().saturating_add(1));
+            let reason = error_name(error);
+            console::warn(&[
+                from.name(),
+                " is unusable (",
+                &reason,
+                "); using ",
+                to.name(),
+                " instead",
+            ]);
+        }
+    }
+
+    fn memory_get(&self, key: &str) -> Option<String> {
+        let memory = self.memory.try_borrow().ok()?;
+        memory
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn memory_set(&self, key: &str, value: Option<&str>) {
+        if let Ok(mut memory) = self.memory.try_borrow_mut() {
+            memory.retain(|(k, _)| k != key);
+            if let Some(value) = value {
+                memory.push((key.to_string(), value.to_string()));
+            }
+        }
+    }
+}
+
+/// The browser storage object for `backend` (`None` for memory); reading the global can
+/// itself throw (SecurityError when cookies are blocked).
+fn browser_storage(backend: Backend) -> Option<Result<web_sys::Storage, JsValue>> {
+    let name = match backend {
+        Backend::Local => "localStorage",
+        Backend::Session => "sessionStorage",
+        Backend::Memory => return None,
+    };
+    let found =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name)).and_then(|value| {
+            value
+                .dyn_into::<web_sys::Storage>()
+                .map_err(|_| JsValue::from_str("not available"))
+        });
+    Some(found)
+}
+
+/// `error.name` (`QuotaExceededError`, `SecurityError`, …) or its text.
+pub fn error_name(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|name| name.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| String::from("error"))
+}
