@@ -121,7 +121,7 @@ pub fn track_feedback(
     let now = clock::now();
     let dropped =
         runtime::with_tracker(|t| t.feedback(now, &run_id, overwrite.unwrap_or(false), &feedback));
-    runtime::after_track(dropped.flatten());
+    runtime::after_track(now, dropped.flatten());
     Ok(())
 }
 
@@ -184,7 +184,7 @@ pub fn track_event(
             &fields,
         )
     });
-    runtime::after_track(dropped.flatten());
+    runtime::after_track(now, dropped.flatten());
     Ok(())
 }
 
@@ -240,7 +240,7 @@ fn log(level: &'static str, message: JsValue, extra: Option<JsValue>) -> Result<
     });
     let now = clock::now();
     let dropped = runtime::with_tracker(|t| t.log(now, level, message.as_deref(), extra.as_ref()));
-    runtime::after_track(dropped.flatten());
+    runtime::after_track(now, dropped.flatten());
     Ok(())
 }
 

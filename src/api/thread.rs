@@ -122,7 +122,7 @@ impl Thread {
         let dropped = runtime::with_tracker(|t| {
             t.message(now, &self.inner, &run_id, &json, feedback.as_ref())
         });
-        runtime::after_track(dropped.flatten());
+        runtime::after_track(now, dropped.flatten());
         Ok(run_id)
     }
 
@@ -145,7 +145,7 @@ impl Thread {
         let dropped = runtime::with_tracker(|t| {
             t.thread_event(now, &self.inner, &name, &run_id, metadata.as_ref())
         });
-        runtime::after_track(dropped.flatten());
+        runtime::after_track(now, dropped.flatten());
         Ok(())
     }
 }

@@ -84,7 +84,7 @@ pub fn persist_user(user: Option<&crate::core::identity::User>) {
 
 /// After a tracking call: report what the queue had to drop, log the event when verbose,
 /// and make sure the timer will send it.
-pub fn after_track(dropped: Option<Dropped>) {
+pub fn after_track(now: u64, dropped: Option<Dropped>) {
     if let Some(dropped) = dropped {
         report_dropped(&dropped);
     }
@@ -93,7 +93,6 @@ pub fn after_track(dropped: Option<Dropped>) {
             console::log(&["queued ", &json]);
         }
     }
-    let now = clock::now();
     if let Some(Some(at)) = with_tracker(|t| t.outbox.due_at(now)) {
         timer::arm(at, now);
     }
