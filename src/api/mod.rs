@@ -16,9 +16,8 @@ use self::args::{field, is_object};
 use self::fields::{object_entries, Fields};
 use self::to_json::to_json;
 use crate::browser::{clock, random, runtime, transport::Endpoint};
-use crate::core::identity::{ThreadUser, User};
+use crate::core::identity::ThreadUser;
 use crate::core::json::{ObjectWriter, RawJson};
-use crate::core::merge::merge_objects;
 use crate::error::{Arg, ArgError};
 
 pub use self::thread::{open_thread, Thread};
@@ -67,33 +66,19 @@ pub fn identify(
 ) -> Result<(), JsValue> {
     let id = args::string(&user_id, IDENTIFY_USER_ID)?;
     let user_props = user_props.unwrap_or(JsValue::UNDEFINED);
-    let given = args::optional_object(&user_props, IDENTIFY_USER_PROPS)?;
-    let current = runtime::with_tracker(|t| t.user().cloned()).flatten();
-    let known = current
-        .as_ref()
-        .filter(|user| user.id == id)
-        .and_then(|user| user.props.clone());
-    let props = match (given, known) {
-        (false, known) => known,
-        (true, Some(known)) => {
-            to_json(&user_props, "identify: userProps").map(|new| merge_objects(&known, &new))
-        }
-        (true, None) => to_json(&user_props, "identify: userProps"),
+    let props = if args::optional_object(&user_props, IDENTIFY_USER_PROPS)? {
+        to_json(&user_props, "identify: userProps")
+    } else {
+        None
     };
-    let user = User { id, props };
-    if current.as_ref() == Some(&user) {
-        return Ok(());
-    }
-    runtime::with_tracker(|t| t.set_user(Some(user.clone())));
-    runtime::persist_user(Some(&user));
+    runtime::identify(id, props);
     Ok(())
 }
 
 /// `reset()`: forgets the identified user (log out), in memory and in storage.
 #[wasm_bindgen]
 pub fn reset() {
-    runtime::with_tracker(|t| t.set_user(None));
-    runtime::persist_user(None);
+    runtime::reset();
 }
 
 /// `getUserId()`: the identified user's id, if any.

@@ -11,6 +11,8 @@ use wasm_bindgen::prelude::*;
 use super::storage::Store;
 use super::transport::{self, Endpoint};
 use super::{clock, console, identity_store, timer};
+use crate::core::identity::{after_identify, PendingIdentity};
+use crate::core::json::RawJson;
 use crate::core::outbox::{DropReason, Dropped, Handled, Next, Policy};
 use crate::core::tracker::Tracker;
 
@@ -19,8 +21,8 @@ thread_local! {
     static ENDPOINT: RefCell<Option<Endpoint>> = const { RefCell::new(None) };
     static STORE: Store = Store::default();
     static VERBOSE: Cell<bool> = const { Cell::new(false) };
-    /// `identify` was called before `init` gave a key: save that user at `init`.
-    static USER_UNSAVED: Cell<bool> = const { Cell::new(false) };
+    /// `identify`/`reset` calls made before `init` gave the key to the saved user.
+    static PENDING: RefCell<PendingIdentity> = RefCell::new(PendingIdentity::default());
     /// Pending `flush()` promises: the mark each waits for and its resolver.
     static WAITERS: RefCell<Vec<(u64, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
 }
@@ -55,14 +57,24 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
             *slot = Some(endpoint);
         }
     });
-    if USER_UNSAVED.with(Cell::take) {
-        if let Some(Some(user)) = with_tracker(|t| t.user().cloned()) {
-            STORE.with(|store| identity_store::save(store, &key, &user));
-        }
+    let pending = PENDING.with(|pending| {
+        pending
+            .try_borrow_mut()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    });
+    let saved = STORE.with(|store| identity_store::load(store, &key));
+    let user = if pending.is_empty() {
+        saved
     } else {
-        let saved = STORE.with(|store| identity_store::load(store, &key));
-        with_tracker(|t| t.set_user(saved));
-    }
+        let user = pending.apply(saved);
+        STORE.with(|store| match &user {
+            Some(user) => identity_store::save(store, &key, user),
+            None => identity_store::forget(store, &key),
+        });
+        user
+    };
+    with_tracker(|t| t.set_user(user));
     with_tracker(|t| {
         t.outbox.set_policy(policy);
         t.outbox.set_enabled(true);
@@ -70,16 +82,40 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
     pump();
 }
 
-/// Saves (or, with `None`, forgets) the identified user for the configured project.
-pub fn persist_user(user: Option<&crate::core::identity::User>) {
-    let Some(key) = project_key() else {
-        USER_UNSAVED.with(|cell| cell.set(user.is_some()));
-        return;
-    };
-    STORE.with(|store| match user {
-        Some(user) => identity_store::save(store, &key, user),
-        None => identity_store::forget(store, &key),
+/// `identify`: sets the user (merging props for the same id) and saves it for the
+/// project; before `init`, remembers the call to apply to the saved user then.
+pub fn identify(id: String, props: Option<RawJson>) {
+    let changed = with_tracker(|t| {
+        let user = after_identify(t.user(), id.clone(), props.clone());
+        let changed = t.user() != Some(&user);
+        t.set_user(Some(user.clone()));
+        changed.then_some(user)
     });
+    match project_key() {
+        Some(key) => {
+            if let Some(Some(user)) = changed {
+                STORE.with(|store| identity_store::save(store, &key, &user));
+            }
+        }
+        None => PENDING.with(|pending| {
+            if let Ok(mut pending) = pending.try_borrow_mut() {
+                pending.identify(id, props);
+            }
+        }),
+    }
+}
+
+/// `reset`: forgets the user, in memory and in storage (or at `init`, before it).
+pub fn reset() {
+    with_tracker(|t| t.set_user(None));
+    match project_key() {
+        Some(key) => STORE.with(|store| identity_store::forget(store, &key)),
+        None => PENDING.with(|pending| {
+            if let Ok(mut pending) = pending.try_borrow_mut() {
+                pending.reset();
+            }
+        }),
+    }
 }
 
 /// After a tracking call: report what the queue had to drop, log the event when verbose,

@@ -69,6 +69,53 @@ pub fn event_user<'a>(
     })
 }
 
+/// The user after `identify(id, props)` when `current` was identified: the same id merges
+/// the new props into the known ones (or keeps them when none are given, where lunary-js
+/// would send none and the server would wipe them); another id replaces the user.
+pub fn after_identify(current: Option<&User>, id: String, props: Option<RawJson>) -> User {
+    let known = current
+        .filter(|user| user.id == id)
+        .and_then(|user| user.props.as_ref());
+    let props = match (known, props) {
+        (Some(known), Some(new)) => Some(merge_objects(known, &new)),
+        (known, new) => new.or_else(|| known.cloned()),
+    };
+    User { id, props }
+}
+
+/// `identify` and `reset` calls made before `init`: without the project key the saved
+/// user is unknown, so they are folded here and applied to it at `init`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PendingIdentity {
+    reset: bool,
+    identified: Option<User>,
+}
+
+impl PendingIdentity {
+    pub fn identify(&mut self, id: String, props: Option<RawJson>) {
+        self.identified = Some(after_identify(self.identified.as_ref(), id, props));
+    }
+
+    pub fn reset(&mut self) {
+        self.reset = true;
+        self.identified = None;
+    }
+
+    /// Whether any call is waiting to be applied.
+    pub fn is_empty(&self) -> bool {
+        !self.reset && self.identified.is_none()
+    }
+
+    /// The user once the saved one is known: the calls replayed on top of it.
+    pub fn apply(self, saved: Option<User>) -> Option<User> {
+        let base = if self.reset { None } else { saved };
+        match self.identified {
+            Some(user) => Some(after_identify(base.as_ref(), user.id, user.props)),
+            None => base,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +214,72 @@ mod tests {
             props: None,
         };
         assert_eq!(bare.to_record(), r#"{"userId":"x"}"#);
+    }
+}
+
+#[cfg(test)]
+mod pending_tests {
+    use super::*;
+
+    fn props(text: &str) -> Option<RawJson> {
+        Some(RawJson::trusted(text.into()))
+    }
+
+    fn saved() -> Option<User> {
+        Some(User {
+            id: "mia".into(),
+            props: props(r#"{"name":"Mia","email":"mia@example.org"}"#),
+        })
+    }
+
+    #[test]
+    fn identify_merges_for_the_same_user_and_replaces_for_another() {
+        let mia = saved();
+        let merged = after_identify(mia.as_ref(), "mia".into(), props(r#"{"plan":"pro"}"#));
+        assert_eq!(
+            merged.props,
+            props(r#"{"name":"Mia","email":"mia@example.org","plan":"pro"}"#)
+        );
+        let kept = after_identify(mia.as_ref(), "mia".into(), None);
+        assert_eq!(kept.props, mia.as_ref().and_then(|u| u.props.clone()));
+        let other = after_identify(mia.as_ref(), "leo".into(), None);
+        assert_eq!((other.id.as_str(), other.props), ("leo", None));
+    }
+
+    #[test]
+    fn nothing_pending_keeps_the_saved_user() {
+        let pending = PendingIdentity::default();
+        assert!(pending.is_empty());
+        assert_eq!(pending.apply(saved()), saved());
+    }
+
+    #[test]
+    fn a_reset_before_init_forgets_the_saved_user() {
+        let mut pending = PendingIdentity::default();
+        pending.reset();
+        assert!(!pending.is_empty());
+        assert_eq!(pending.apply(saved()), None);
+    }
+
+    #[test]
+    fn an_identify_before_init_merges_into_the_saved_props() {
+        let mut pending = PendingIdentity::default();
+        pending.identify("mia".into(), props(r#"{"plan":"pro"}"#));
+        let user = pending.apply(saved()).expect("a user");
+        assert_eq!(
+            user.props,
+            props(r#"{"name":"Mia","email":"mia@example.org","plan":"pro"}"#)
+        );
+    }
+
+    #[test]
+    fn reset_then_identify_before_init_starts_from_nobody() {
+        let mut pending = PendingIdentity::default();
+        pending.reset();
+        pending.identify("mia".into(), props(r#"{"plan":"pro"}"#));
+        assert_eq!(
+            pending.apply(saved()).and_then(|u| u.props),
+            props(r#"{"plan":"pro"}"#)
+        );
     }
 }
