@@ -15,7 +15,7 @@ WASM_TEST_ENV := env -u GECKODRIVER -u SAFARIDRIVER \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: help demo test tools pkg lint test-native test-wasm clean
+.PHONY: help demo test tools pkg lint test-native test-wasm test-e2e clean
 
 help:
 	@echo "make demo   build and run the demo against the local collector"
@@ -46,13 +46,17 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p lunary-wasm --target $(WASM_TARGET) --all-targets -- -D warnings
 
-test: tools lint test-native test-wasm
+test: tools lint test-native test-wasm test-e2e
 
 test-native:
 	cargo test --workspace
 
 test-wasm: tools
 	scripts/with-collector $(WASM_TEST_ENV) cargo test -p lunary-wasm --target $(WASM_TARGET) --test browser
+
+test-e2e: pkg
+	cargo build -q -p lunary-collector
+	node --test --test-concurrency=1 tests/e2e/
 
 clean:
 	rm -rf pkg target
