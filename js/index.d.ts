@@ -1,8 +1,16 @@
 // The public API of lunary-wasm. The option, message and feedback types are generated
 // from src/api/types.rs into lunary_wasm.d.ts; the signatures are lunary-js's.
-import type { Feedback, InitOptions, Message, ThreadOptions, UserProps } from "./lunary_wasm.js";
+import type { DeliveryStats, Feedback, InitOptions, Message, ThreadOptions, UserProps } from "./lunary_wasm.js";
 
-export type { Feedback, InitOptions, Message, ThreadOptions, UserProps } from "./lunary_wasm.js";
+export type {
+  DeliveryReport,
+  DeliveryStats,
+  Feedback,
+  InitOptions,
+  Message,
+  ThreadOptions,
+  UserProps,
+} from "./lunary_wasm.js";
 
 /** A conversation: its messages share a parent run, tags and (optionally) a user. */
 export interface Thread {
@@ -34,8 +42,10 @@ export declare function info(message: string, extra?: unknown): void;
 export declare function warn(message: string, extra?: unknown): void;
 /** An error log line; an `Error` may be passed alone. */
 export declare function error(message: string | Error, extra?: unknown): void;
-/** Resolves once everything tracked before the call has been answered. Never rejects. */
+/** Resolves once everything tracked before the call is delivered or dropped. Never rejects. */
 export declare function flush(): Promise<void>;
+/** Delivery counters (`undefined` if the WebAssembly module did not load). */
+export declare function stats(): DeliveryStats | undefined;
 
 declare const lunary: {
   init: typeof init;
@@ -49,5 +59,6 @@ declare const lunary: {
   warn: typeof warn;
   error: typeof error;
   flush: typeof flush;
+  stats: typeof stats;
 };
 export default lunary;

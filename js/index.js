@@ -39,6 +39,7 @@ export const info = loaded ? wasm.info : noop;
 export const warn = loaded ? wasm.warn : noop;
 export const error = loaded ? wasm.error : noop;
 export const flush = loaded ? wasm.flush : () => Promise.resolve();
+export const stats = loaded ? wasm.stats : () => undefined;
 
-const lunary = { init, identify, reset, getUserId, openThread, trackFeedback, trackEvent, info, warn, error, flush };
+const lunary = { init, identify, reset, getUserId, openThread, trackFeedback, trackEvent, info, warn, error, flush, stats };
 export default lunary;

@@ -175,7 +175,11 @@ async fn fetch_delivers_a_batch_to_the_collector() {
     let body =
         format!(r#"{{"events":[{event},{{"event":"nonsense","runId":"x","timestamp":1}}]}}"#);
     match transport::post(&endpoint, &body, false).await {
-        Reply::Status(200, results) => {
+        Reply::Status {
+            status: 200,
+            results,
+            ..
+        } => {
             assert_eq!(results.len(), 2);
             assert!(
                 results[1].success,
@@ -189,7 +193,11 @@ async fn fetch_delivers_a_batch_to_the_collector() {
     let not_a_uuid = Endpoint::new(collector_url(), "not-a-uuid");
     assert_eq!(
         transport::post(&not_a_uuid, &body, false).await,
-        Reply::Status(401, vec![])
+        Reply::Status {
+            status: 401,
+            results: vec![],
+            retry_after_ms: None
+        }
     );
     let nowhere = Endpoint::new("http://127.0.0.1:9", PROJECT);
     assert_eq!(

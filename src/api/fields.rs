@@ -23,6 +23,14 @@ extern "C" {
     pub fn flush_interval_ms(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = maxQueueSize)]
     pub fn max_queue_size(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = maxQueueBytes)]
+    pub fn max_queue_bytes(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = retryBaseMs)]
+    pub fn retry_base_ms(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = retryMaxMs)]
+    pub fn retry_max_ms(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = onError)]
+    pub fn on_error(this: &Fields) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, getter, catch)]
     pub fn id(this: &Fields) -> Result<JsValue, JsValue>;

@@ -5,6 +5,7 @@
 mod args;
 mod fields;
 mod options;
+mod stats;
 mod thread;
 mod to_json;
 mod types;
@@ -20,6 +21,7 @@ use crate::core::identity::ThreadUser;
 use crate::core::json::{ObjectWriter, RawJson};
 use crate::error::{Arg, ArgError};
 
+pub use self::stats::stats;
 pub use self::thread::{open_thread, Thread};
 
 const IDENTIFY_USER_ID: Arg = Arg::new("identify", "userId");
@@ -42,6 +44,7 @@ pub fn init(
     #[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue,
 ) -> Result<(), JsValue> {
     let settings = options::read(&options)?;
+    crate::browser::report::set_hook(settings.on_error);
     match settings.key {
         Some(key) => runtime::configure(
             Endpoint::new(&settings.api_url, &key),

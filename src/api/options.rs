@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use super::args::{self, field, is_object};
 use super::fields::Fields;
 use crate::core::outbox::Policy;
+use crate::core::retry::RetryPolicy;
 use crate::error::{Arg, ArgError};
 
 /// Lunary cloud's API, used when `apiUrl` is not given.
@@ -19,6 +20,10 @@ const VERBOSE: Arg = Arg::new("init", "options.verbose");
 const MAX_BATCH_SIZE: Arg = Arg::new("init", "options.maxBatchSize");
 const FLUSH_INTERVAL: Arg = Arg::new("init", "options.flushIntervalMs");
 const MAX_QUEUE_SIZE: Arg = Arg::new("init", "options.maxQueueSize");
+const MAX_QUEUE_BYTES: Arg = Arg::new("init", "options.maxQueueBytes");
+const RETRY_BASE: Arg = Arg::new("init", "options.retryBaseMs");
+const RETRY_MAX: Arg = Arg::new("init", "options.retryMaxMs");
+const ON_ERROR: Arg = Arg::new("init", "options.onError");
 
 /// What `init` was given, checked, with defaults filled in.
 pub struct Settings {
@@ -27,6 +32,8 @@ pub struct Settings {
     pub api_url: String,
     pub verbose: bool,
     pub policy: Policy,
+    /// Called with a report for every dropped event and failed request.
+    pub on_error: Option<js_sys::Function>,
 }
 
 pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
@@ -58,6 +65,42 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
         1.0,
         whole,
     )?;
+    let max_queue_bytes = args::optional_count(
+        &field(fields.max_queue_bytes(), MAX_QUEUE_BYTES)?,
+        MAX_QUEUE_BYTES,
+        1.0,
+        whole,
+    )?;
+    let ms = "a whole number of milliseconds";
+    let retry_base = args::optional_count(
+        &field(fields.retry_base_ms(), RETRY_BASE)?,
+        RETRY_BASE,
+        0.0,
+        ms,
+    )?;
+    let retry_max = args::optional_count(
+        &field(fields.retry_max_ms(), RETRY_MAX)?,
+        RETRY_MAX,
+        0.0,
+        ms,
+    )?;
+    let on_error = field(fields.on_error(), ON_ERROR)?;
+    let on_error = if args::absent(&on_error) {
+        None
+    } else {
+        Some(
+            on_error
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| ArgError::new(ON_ERROR, "a function"))?,
+        )
+    };
+    let retry = RetryPolicy {
+        base_ms: retry_base.unwrap_or(defaults.retry.base_ms),
+        cap_ms: retry_max.unwrap_or(defaults.retry.cap_ms),
+        rate_limit_ms: retry_max.map_or(defaults.retry.rate_limit_ms, |max| {
+            max.min(defaults.retry.rate_limit_ms)
+        }),
+    };
     Ok(Settings {
         key: public_key.or(app_id),
         api_url: api_url.unwrap_or_else(|| DEFAULT_API_URL.to_string()),
@@ -66,6 +109,9 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
             max_batch: max_batch.map_or(defaults.max_batch, |n| n as usize),
             interval_ms: interval.unwrap_or(defaults.interval_ms),
             max_queue: max_queue.map_or(defaults.max_queue, |n| n as usize),
+            max_queue_bytes: max_queue_bytes.map_or(defaults.max_queue_bytes, |n| n as usize),
+            retry,
         },
+        on_error,
     })
 }

@@ -20,6 +20,50 @@ export interface InitOptions {
   flushIntervalMs?: number;
   /** Keep at most this many unsent events; past it the oldest are dropped (default 1000). */
   maxQueueSize?: number;
+  /** …and at most this many bytes of them (default 1 MiB). */
+  maxQueueBytes?: number;
+  /** The ceiling of the first wait after a failed request (default 1000 ms); it doubles per failure. */
+  retryBaseMs?: number;
+  /** The longest wait between attempts (default 60000 ms). */
+  retryMaxMs?: number;
+  /** Called for every dropped event and every failed request. What it throws is ignored. */
+  onError?: (report: DeliveryReport) => void;
+}
+
+/** What `onError` is told. */
+export interface DeliveryReport {
+  /** `dropped`: events that will never be delivered; `retry`: a request failed and will be tried again. */
+  type: "dropped" | "retry";
+  /** For `dropped`: `queueFull`, `status`, `refused` or `tooLarge`; for `retry`: `network` or `status`. */
+  reason: string;
+  /** How many events. */
+  count: number;
+  message: string;
+  /** The HTTP status, when there was one. */
+  status?: number;
+}
+
+/** What `stats()` returns: every tracked event is delivered, queued, or dropped for a reason. */
+export interface DeliveryStats {
+  /** Events tracked on this page. */
+  tracked: number;
+  /** Events taken over from an earlier page or a closed tab. */
+  restored: number;
+  /** Events the server stored. */
+  delivered: number;
+  /** Events waiting (including those in flight). */
+  queued: number;
+  /** Events put back after a failed request, once per attempt. */
+  retried: number;
+  /** Requests made. */
+  requests: number;
+  dropped: { total: number; queueFull: number; status: number; refused: number; tooLarge: number };
+  /** Where the user and the queue are kept: `localStorage`, `sessionStorage` or `memory`. */
+  storage: string;
+  /** How many times storage had to fall back. */
+  storageFallbacks: number;
+  /** Saved queue lines thrown away because they were not events. */
+  discarded: number;
 }
 
 /** A user's properties: the recommended ones, and any others. */

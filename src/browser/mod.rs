@@ -5,7 +5,11 @@
 pub mod clock;
 pub mod console;
 pub mod identity_store;
+pub mod lifecycle;
+pub mod locks;
+pub mod persist;
 pub mod random;
+pub mod report;
 pub mod runtime;
 pub mod storage;
 pub mod timer;

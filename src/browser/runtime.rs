@@ -9,17 +9,20 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::storage::Store;
+use super::timer::Timer;
 use super::transport::{self, Endpoint};
-use super::{clock, console, identity_store, timer};
+use super::{clock, console, identity_store, lifecycle, persist, report};
 use crate::core::identity::{after_identify, PendingIdentity};
 use crate::core::json::RawJson;
-use crate::core::outbox::{DropReason, Dropped, Handled, Next, Policy};
+use crate::core::outbox::{Handled, Next, Policy, Request};
+use crate::core::stats::Dropped;
 use crate::core::tracker::Tracker;
 
 thread_local! {
     static TRACKER: RefCell<Tracker> = RefCell::new(Tracker::new(Policy::default()));
     static ENDPOINT: RefCell<Option<Endpoint>> = const { RefCell::new(None) };
-    static STORE: Store = Store::default();
+    pub static STORE: Store = Store::default();
+    static SEND_TIMER: Timer = Timer::new(on_send_timer);
     static VERBOSE: Cell<bool> = const { Cell::new(false) };
     /// `identify`/`reset` calls made before `init` gave the key to the saved user.
     static PENDING: RefCell<PendingIdentity> = RefCell::new(PendingIdentity::default());
@@ -47,8 +50,13 @@ pub fn project_key() -> Option<String> {
     ENDPOINT.with(|endpoint| endpoint.try_borrow().ok()?.as_ref().map(|e| e.key.clone()))
 }
 
-/// `init`: where to send, batching options; loads this project's saved user unless one
-/// was identified before `init`, which is saved instead.
+/// Whether the browser thinks it is online (sending waits for the `online` event if not).
+pub fn online() -> bool {
+    lifecycle::navigator_online()
+}
+
+/// `init`: where to send and the options; applies identity calls made before it to the
+/// project's saved user; takes over events left behind by earlier pages and tabs.
 pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
     VERBOSE.with(|cell| cell.set(verbose));
     let key = endpoint.key.clone();
@@ -74,12 +82,14 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
         });
         user
     };
-    with_tracker(|t| t.set_user(user));
-    with_tracker(|t| {
-        t.outbox.set_policy(policy);
+    let dropped = with_tracker(|t| {
+        t.set_user(user);
         t.outbox.set_enabled(true);
+        t.outbox.set_policy(policy)
     });
-    pump();
+    lifecycle::install();
+    persist::start(&key);
+    after_change(dropped.flatten());
 }
 
 /// `identify`: sets the user (merging props for the same id) and saves it for the
@@ -118,66 +128,91 @@ pub fn reset() {
     }
 }
 
-/// After a tracking call: report what the queue had to drop, log the event when verbose,
-/// and make sure the timer will send it.
+/// After a tracking call: log the event when verbose, then as after any change.
 pub fn after_track(now: u64, dropped: Option<Dropped>) {
-    if let Some(dropped) = dropped {
-        report_dropped(&dropped);
-    }
     if verbose() {
         if let Some(Some(json)) = with_tracker(|t| t.outbox.newest().map(str::to_string)) {
             console::log(&["queued ", &json]);
         }
     }
+    if let Some(dropped) = dropped {
+        report::dropped(&dropped);
+    }
+    schedule(now);
+    persist::save_soon();
+}
+
+/// After the outbox changed: report what it dropped, make sure it will be sent and saved.
+pub fn after_change(dropped: Option<Dropped>) {
+    after_track(clock::now(), dropped);
+}
+
+/// Arms the send timer for when the outbox next needs attention.
+fn schedule(now: u64) {
     if let Some(Some(at)) = with_tracker(|t| t.outbox.due_at(now)) {
-        timer::arm(at, now);
+        SEND_TIMER.with(|timer| timer.arm(at, now));
     }
 }
 
-/// Sends the next batch if one is due, or arms the timer for when it will be.
-pub fn pump() {
-    let now = clock::now();
-    let Some(next) = with_tracker(|t| t.outbox.next(now)) else {
-        return;
-    };
-    match next {
-        Next::Send(body) => {
-            let endpoint = ENDPOINT.with(|e| e.try_borrow().ok().and_then(|e| e.clone()));
-            match endpoint {
-                Some(endpoint) => wasm_bindgen_futures::spawn_local(send(endpoint, body)),
-                // Unreachable in practice: the outbox is enabled only by `configure`.
-                None => {
-                    let now = clock::now();
-                    with_tracker(|t| {
-                        t.outbox
-                            .on_reply(now, crate::core::outbox::Reply::NetworkError)
-                    });
-                }
-            }
-        }
-        Next::WakeAt(at) => timer::arm(at, now),
-        Next::Idle => {}
-    }
-}
-
-async fn send(endpoint: Endpoint, body: String) {
-    if verbose() {
-        console::log(&["sending to ", &endpoint.url]);
-    }
-    let reply = transport::post(&endpoint, &body, false).await;
-    let now = clock::now();
-    let handled = with_tracker(|t| t.outbox.on_reply(now, reply)).unwrap_or_default();
-    report(&handled);
-    settle_flushes(handled.retrying);
+fn on_send_timer() {
+    SEND_TIMER.with(Timer::fired);
     pump();
 }
 
-fn report(handled: &Handled) {
-    for dropped in &handled.dropped {
-        report_dropped(dropped);
+/// Sends the next batch if one is due, or arms the timer for when it will be. While the
+/// browser is offline nothing is sent: the `online` event pumps again.
+pub fn pump() {
+    if !online() {
+        return;
     }
-    if handled.retrying {
-        console::warn(&["could not deliver a batch; it stays queued and will be retried"]);
+    let now = clock::now();
+    match with_tracker(|t| t.outbox.next(now)) {
+        Some(Next::Send(request)) => start(request),
+        Some(Next::WakeAt(at)) => SEND_TIMER.with(|timer| timer.arm(at, now)),
+        Some(Next::Idle) | None => {}
+    }
+}
+
+/// While the page goes away: sends what fits in the keepalive budget.
+pub fn send_keepalive() {
+    while let Some(Some(request)) = with_tracker(|t| t.outbox.take_keepalive()) {
+        start(request);
+    }
+}
+
+fn start(request: Request) {
+    let endpoint = ENDPOINT.with(|e| e.try_borrow().ok().and_then(|e| e.clone()));
+    if let Some(endpoint) = endpoint {
+        wasm_bindgen_futures::spawn_local(send(endpoint, request));
+    }
+}
+
+async fn send(endpoint: Endpoint, request: Request) {
+    if verbose() {
+        console::log(&["sending to ", &endpoint.url]);
+    }
+    let reply = transport::post(&endpoint, &request.body, request.keepalive).await;
+    let status = match &reply {
+        crate::core::outbox::Reply::Status { status, .. } => Some(*status),
+        crate::core::outbox::Reply::NetworkError => None,
+    };
+    let now = clock::now();
+    let random = js_sys::Math::random();
+    let handled =
+        with_tracker(|t| t.outbox.on_reply(now, request.id, reply, random)).unwrap_or_default();
+    announce(&handled, status);
+    settle_flushes();
+    persist::save_soon();
+    pump();
+}
+
+fn announce(handled: &Handled, status: Option<u16>) {
+    for dropped in &handled.dropped {
+        report::dropped(dropped);
+    }
+    if let Some(wait) = handled.retry_in_ms {
+        let count = with_tracker(|t| t.outbox.pending()).unwrap_or(0);
+        report::retrying(status, count, wait, verbose());
     } else if verbose() {
         let mut count = String::new();
         crate::core::json::push_u64(&mut count, handled.delivered as u64);
@@ -185,26 +220,8 @@ fn report(handled: &Handled) {
     }
 }
 
-fn report_dropped(dropped: &Dropped) {
-    let mut count = String::new();
-    crate::core::json::push_u64(&mut count, dropped.count as u64);
-    match &dropped.reason {
-        DropReason::QueueFull => {
-            console::warn(&["dropped ", &count, " oldest event(s): the queue is full"])
-        }
-        DropReason::Status(status) => {
-            let mut code = String::new();
-            crate::core::json::push_u64(&mut code, u64::from(*status));
-            console::warn(&["dropped ", &count, " event(s): the server answered ", &code]);
-        }
-        DropReason::Refused(reason) => {
-            console::warn(&["dropped ", &count, " event(s) the server refused: ", reason])
-        }
-    }
-}
-
 /// `flush()`: a promise that resolves once everything tracked before the call has been
-/// answered by the server (or at once when there is nothing to wait for).
+/// delivered or dropped (at once when there is nothing to wait for). It never rejects.
 pub fn flush() -> js_sys::Promise {
     let waiting = with_tracker(|t| {
         let mark = t.outbox.flush_mark();
@@ -224,16 +241,15 @@ pub fn flush() -> js_sys::Promise {
     promise
 }
 
-/// Resolves the flushes whose events are all answered (all of them after a failed
-/// attempt: a flush waits for one answer, not for the server to recover).
-fn settle_flushes(failed: bool) {
+/// Resolves the flushes whose events have all left the outbox.
+fn settle_flushes() {
     let ready: Vec<js_sys::Function> = WAITERS.with(|waiters| {
         let Ok(mut waiters) = waiters.try_borrow_mut() else {
             return Vec::new();
         };
         let mut ready = Vec::new();
         waiters.retain(|(mark, resolve)| {
-            let done = failed || with_tracker(|t| t.outbox.settled(*mark)).unwrap_or(true);
+            let done = with_tracker(|t| t.outbox.settled(*mark)).unwrap_or(true);
             if done {
                 ready.push(resolve.clone());
             }

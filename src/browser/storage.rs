@@ -116,6 +116,28 @@ impl Store {
         }
     }
 
+    /// The keys that start with `prefix`, in the storage in use now.
+    pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let backend = self.backend.get();
+        let Some(Ok(storage)) = browser_storage(backend) else {
+            let memory = self.memory.try_borrow();
+            return memory
+                .map(|memory| {
+                    memory
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(prefix))
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+        };
+        let count = storage.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|index| storage.key(index).ok().flatten())
+            .filter(|key| key.starts_with(prefix))
+            .collect()
+    }
+
     fn fall_back(&self, from: Backend, error: &JsValue) {
         let to = from.next();
         if self.backend.get() == from {

@@ -1,5 +1,5 @@
-//! One timer for the whole SDK: armed for the earliest moment the outbox needs
-//! attention, never re-armed for a later one, so a burst of calls costs no `setTimeout`.
+//! A `setTimeout` that is armed for the earliest moment it is asked for and never
+//! re-armed for a later one, so a burst of calls costs no timer calls.
 
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
@@ -13,33 +13,43 @@ extern "C" {
     fn clear_timeout(handle: &JsValue) -> Result<(), JsValue>;
 }
 
-thread_local! {
-    /// What the timer runs: the runtime's pump.
-    static TICK: Closure<dyn FnMut()> = Closure::new(on_tick);
-    /// When the armed timer fires (0: none armed).
-    static ARMED_AT: Cell<u64> = const { Cell::new(0) };
-    static HANDLE: Cell<Option<i32>> = const { Cell::new(None) };
+/// One timer running one function.
+pub struct Timer {
+    tick: Closure<dyn FnMut()>,
+    /// When the armed timeout fires (0: none armed).
+    armed_at: Cell<u64>,
+    handle: Cell<Option<f64>>,
 }
 
-fn on_tick() {
-    ARMED_AT.with(|armed| armed.set(0));
-    HANDLE.with(|handle| handle.set(None));
-    super::runtime::pump();
-}
+impl Timer {
+    /// A timer that runs `run` (after marking itself unarmed) when it fires.
+    pub fn new(run: fn()) -> Self {
+        Timer {
+            tick: Closure::new(run),
+            armed_at: Cell::new(0),
+            handle: Cell::new(None),
+        }
+    }
 
-/// Makes sure the pump runs at `at` (epoch ms) or earlier; `now` is the current time.
-pub fn arm(at: u64, now: u64) {
-    let armed = ARMED_AT.with(Cell::get);
-    if armed != 0 && armed <= at {
-        return;
+    /// Called first thing when the timer fires.
+    pub fn fired(&self) {
+        self.armed_at.set(0);
+        self.handle.set(None);
     }
-    if let Some(handle) = HANDLE.with(Cell::take) {
-        let _ = clear_timeout(&JsValue::from(handle));
-    }
-    let delay = at.saturating_sub(now) as f64;
-    let handle = TICK.with(|tick| set_timeout(tick.as_ref().unchecked_ref(), delay));
-    if let Ok(handle) = handle {
-        ARMED_AT.with(|armed| armed.set(at.max(1)));
-        HANDLE.with(|cell| cell.set(handle.as_f64().map(|id| id as i32)));
+
+    /// Makes sure the function runs at `at` (epoch ms) or earlier; `now` is the time now.
+    pub fn arm(&self, at: u64, now: u64) {
+        let armed = self.armed_at.get();
+        if armed != 0 && armed <= at {
+            return;
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = clear_timeout(&JsValue::from(handle));
+        }
+        let delay = at.saturating_sub(now) as f64;
+        if let Ok(handle) = set_timeout(self.tick.as_ref().unchecked_ref(), delay) {
+            self.armed_at.set(at.max(1));
+            self.handle.set(handle.as_f64());
+        }
     }
 }

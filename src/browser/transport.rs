@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::outbox::{EventResult, Reply};
+use crate::core::retry::parse_retry_after;
 
 #[wasm_bindgen]
 extern "C" {
@@ -35,7 +36,8 @@ impl Endpoint {
     }
 }
 
-/// Posts a JSON body and reads the answer. Never fails: a network error is a `Reply` too.
+/// Posts a JSON body and reads the answer (`Retry-After` too, where CORS lets the page
+/// see it). Never fails: a network error is a `Reply` too.
 pub async fn post(endpoint: &Endpoint, body: &str, keepalive: bool) -> Reply {
     match send(endpoint, body, keepalive).await {
         Ok(reply) => reply,
@@ -62,6 +64,12 @@ async fn send(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<Reply,
     let response: JsValue = JsFuture::from(fetch_with_init(&endpoint.url, &init)?).await?;
     let response: web_sys::Response = response.dyn_into()?;
     let status = response.status();
+    let retry_after_ms = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|value| parse_retry_after(&value, super::clock::now()));
     let results = if response.ok() {
         let text: JsValue = JsFuture::from(response.text()?)
             .await
@@ -72,7 +80,11 @@ async fn send(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<Reply,
     } else {
         Vec::new()
     };
-    Ok(Reply::Status(status, results))
+    Ok(Reply::Status {
+        status,
+        results,
+        retry_after_ms,
+    })
 }
 
 /// The `results` of a 200 answer; an unreadable body yields none (all accepted).

@@ -7,7 +7,10 @@ pub mod identity;
 pub mod json;
 pub mod merge;
 pub mod outbox;
+pub mod persisted;
 pub mod queue;
+pub mod retry;
+pub mod stats;
 pub mod tracker;
 pub mod uuid;
 

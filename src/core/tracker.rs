@@ -6,7 +6,8 @@ use super::clock::Clock;
 use super::event::{self, Head};
 use super::identity::{event_user, ThreadUser, User};
 use super::json::RawJson;
-use super::outbox::{Dropped, Outbox, Policy};
+use super::outbox::{Outbox, Policy};
+use super::stats::Dropped;
 
 /// A conversation opened with `openThread`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -41,8 +41,8 @@ fn tracker() -> Tracker {
 fn sent(tracker: &mut Tracker) -> Vec<Value> {
     tracker.outbox.flush_mark();
     match tracker.outbox.next(T0) {
-        Next::Send(body) => {
-            let parsed: Value = serde_json::from_str(&body).expect("the body is JSON");
+        Next::Send(request) => {
+            let parsed: Value = serde_json::from_str(&request.body).expect("the body is JSON");
             parsed["events"]
                 .as_array()
                 .cloned()

@@ -1,0 +1,67 @@
+//! The page's life: when it is hidden or goes away, what is queued leaves with
+//! `fetch(…, {keepalive: true})` (the browser finishes those requests after the page is
+//! gone) and the rest is written to storage; when the network comes back, sending
+//! resumes.
+
+use std::cell::Cell;
+use wasm_bindgen::prelude::*;
+
+use super::{persist, runtime};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = addEventListener)]
+    fn add_page_listener(kind: &str, listener: &js_sys::Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_namespace = document, js_name = addEventListener)]
+    fn add_document_listener(kind: &str, listener: &js_sys::Function) -> Result<(), JsValue>;
+}
+
+thread_local! {
+    static INSTALLED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Listens for the page being hidden or left and for the network coming back (once).
+pub fn install() {
+    if INSTALLED.with(|cell| cell.replace(true)) {
+        return;
+    }
+    let visibility = Closure::<dyn FnMut()>::new(on_visibility_change).into_js_value();
+    let _ = add_document_listener("visibilitychange", visibility.unchecked_ref());
+    let pagehide = Closure::<dyn FnMut()>::new(|| leave(true)).into_js_value();
+    let _ = add_page_listener("pagehide", pagehide.unchecked_ref());
+    let online = Closure::<dyn FnMut()>::new(runtime::pump).into_js_value();
+    let _ = add_page_listener("online", online.unchecked_ref());
+}
+
+fn on_visibility_change() {
+    if document_field("visibilityState").as_string().as_deref() == Some("hidden") {
+        leave(false);
+    } else if let Some(project) = runtime::project_key() {
+        // Back in view: take over what tabs closed meanwhile left behind.
+        persist::adopt_left_behind(&project);
+    }
+}
+
+/// The page is hidden (`gone == false`) or going away: send what fits in keepalive
+/// requests, and write the rest (all of it, if offline) to storage.
+fn leave(gone: bool) {
+    if runtime::online() {
+        runtime::send_keepalive();
+    }
+    persist::save_now(gone);
+}
+
+fn document_field(name: &str) -> JsValue {
+    let document =
+        js_sys::Reflect::get(&js_sys::global(), &"document".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Reflect::get(&document, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `navigator.onLine`, true where it cannot be read.
+pub fn navigator_online() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()))
+        .ok()
+        .and_then(|online| online.as_bool())
+        .unwrap_or(true)
+}

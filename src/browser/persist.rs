@@ -1,0 +1,166 @@
+//! Unsent events in storage, so a reload, a closed tab or a crash does not lose them.
+//!
+//! Each tab writes only its own key, `lunary:<project>:queue:<tab id>` (tabs never write
+//! the same key, so there are no lost updates between them), at most about once a second
+//! and at once when the page is hidden or goes away. A tab that is gone leaves its key
+//! behind; the next tab to start takes it over: under the gone tab's Web Lock where
+//! there are Web Locks (so two tabs can never take over the same queue), else when the
+//! key has not been written for `STALE_MS`.
+
+use std::cell::Cell;
+use wasm_bindgen::prelude::*;
+
+use super::runtime::{self, STORE};
+use super::timer::Timer;
+use super::{clock, console, locks, random};
+use crate::core::persisted;
+
+/// How soon after a change the queue is written.
+const SAVE_DELAY_MS: u64 = 1000;
+/// Without Web Locks: how often a tab with unsent events rewrites its key to show it is
+/// alive, and how old a key must be to count as left behind.
+const HEARTBEAT_MS: u64 = 10_000;
+const STALE_MS: u64 = 30_000;
+
+thread_local! {
+    static TAB_ID: String = random::new_id();
+    static SAVE_TIMER: Timer = Timer::new(on_save_timer);
+    /// The tab's own lock is held (or Web Locks are missing): its key may be written.
+    static MAY_WRITE: Cell<bool> = const { Cell::new(false) };
+    static USES_LOCKS: Cell<bool> = const { Cell::new(false) };
+    /// Stored lines that were not events and were thrown away.
+    static DISCARDED: Cell<u64> = const { Cell::new(0) };
+}
+
+fn prefix(project: &str) -> String {
+    let mut key = String::from("lunary:");
+    key.push_str(project);
+    key.push_str(":queue:");
+    key
+}
+
+fn tab_lock(tab: &str) -> String {
+    let mut name = String::from("lunary-tab:");
+    name.push_str(tab);
+    name
+}
+
+fn own_key(project: &str) -> String {
+    let mut key = prefix(project);
+    TAB_ID.with(|tab| key.push_str(tab));
+    key
+}
+
+/// Stored lines discarded because they were not events (corrupt or foreign data).
+pub fn discarded() -> u64 {
+    DISCARDED.with(Cell::get)
+}
+
+/// At `init`: claims this tab's lock, then takes over the queues of tabs that are gone.
+pub fn start(project: &str) {
+    let name = TAB_ID.with(|tab| tab_lock(tab));
+    let uses_locks = locks::hold_forever(&name, on_own_lock);
+    USES_LOCKS.with(|cell| cell.set(uses_locks));
+    if !uses_locks {
+        MAY_WRITE.with(|cell| cell.set(true));
+        adopt_left_behind(project);
+    }
+}
+
+fn on_own_lock() {
+    MAY_WRITE.with(|cell| cell.set(true));
+    if let Some(project) = runtime::project_key() {
+        adopt_left_behind(&project);
+        save_soon();
+    }
+}
+
+/// Takes over every other tab's queue whose tab is gone.
+pub fn adopt_left_behind(project: &str) {
+    let own = own_key(project);
+    let prefix = prefix(project);
+    let keys = STORE.with(|store| store.keys_with_prefix(&prefix));
+    for key in keys.into_iter().filter(|key| *key != own) {
+        let tab = key.get(prefix.len()..).unwrap_or_default().to_string();
+        if USES_LOCKS.with(Cell::get) {
+            // Held by a live tab: not called. Gone: called under its lock, so no other
+            // tab takes this queue at the same time.
+            locks::if_available(&tab_lock(&tab), move || adopt(&key, None));
+        } else {
+            adopt(&key, Some(clock::now()));
+        }
+    }
+}
+
+/// Moves the queue under `key` into this tab's outbox. With `stale_before`, only a queue
+/// not written since `STALE_MS` before that time is taken.
+fn adopt(key: &str, stale_before: Option<u64>) {
+    let Some(text) = STORE.with(|store| store.get(key)) else {
+        return;
+    };
+    let Some((written, lines)) = persisted::decode(&text) else {
+        STORE.with(|store| store.remove(key));
+        console::warn(&["discarded unreadable saved events under ", key]);
+        DISCARDED.with(|cell| cell.set(cell.get() + 1));
+        return;
+    };
+    if stale_before.is_some_and(|now| written.saturating_add(STALE_MS) > now) {
+        return;
+    }
+    let (events, bad): (Vec<&str>, Vec<&str>) = lines.into_iter().partition(|line| is_event(line));
+    if !bad.is_empty() {
+        console::warn(&["discarded saved lines that are not events under ", key]);
+        DISCARDED.with(|cell| cell.set(cell.get() + bad.len() as u64));
+    }
+    let events: Vec<String> = events.into_iter().map(str::to_string).collect();
+    let dropped = runtime::with_tracker(|t| t.outbox.restore(events)).flatten();
+    // Ours first, then theirs gone: a crash between the two duplicates, never loses.
+    save_now(false);
+    STORE.with(|store| store.remove(key));
+    runtime::after_change(dropped);
+}
+
+/// A saved line is kept only if it is a JSON object with an `event` name.
+fn is_event(line: &str) -> bool {
+    js_sys::JSON::parse(line)
+        .ok()
+        .filter(|value| value.is_object())
+        .and_then(|value| js_sys::Reflect::get(&value, &JsValue::from_str("event")).ok())
+        .is_some_and(|event| event.is_string())
+}
+
+/// Writes the queue within about a second (many changes, one write).
+pub fn save_soon() {
+    let now = clock::now();
+    SAVE_TIMER.with(|timer| timer.arm(now + SAVE_DELAY_MS, now));
+}
+
+fn on_save_timer() {
+    SAVE_TIMER.with(Timer::fired);
+    save_now(false);
+}
+
+/// Writes the queue now. With `page_gone`, events sent with keepalive count as sent.
+pub fn save_now(page_gone: bool) {
+    if !MAY_WRITE.with(Cell::get) {
+        return;
+    }
+    let Some(project) = runtime::project_key() else {
+        return;
+    };
+    let now = clock::now();
+    let text = runtime::with_tracker(|t| {
+        let events = t.outbox.snapshot(page_gone);
+        (!events.is_empty()).then(|| persisted::encode(now, &events))
+    });
+    let key = own_key(&project);
+    match text.flatten() {
+        Some(text) => {
+            STORE.with(|store| store.set(&key, &text));
+            if !USES_LOCKS.with(Cell::get) {
+                SAVE_TIMER.with(|timer| timer.arm(now + HEARTBEAT_MS, now));
+            }
+        }
+        None => STORE.with(|store| store.remove(&key)),
+    }
+}
