@@ -21,10 +21,14 @@ const SAVE_DELAY_MS: u64 = 1000;
 /// alive, and how old a key must be to count as left behind.
 const HEARTBEAT_MS: u64 = 10_000;
 const STALE_MS: u64 = 30_000;
+/// A second look for left-behind queues after start.
+const RECHECK_MS: u64 = 2000;
 
 thread_local! {
     static TAB_ID: String = random::new_id();
     static SAVE_TIMER: Timer = Timer::new(on_save_timer);
+    static RECHECK_TIMER: Timer = Timer::new(on_recheck_timer);
+    static STARTED: Cell<bool> = const { Cell::new(false) };
     /// The tab's own lock is held (or Web Locks are missing): its key may be written.
     static MAY_WRITE: Cell<bool> = const { Cell::new(false) };
     static USES_LOCKS: Cell<bool> = const { Cell::new(false) };
@@ -56,22 +60,41 @@ pub fn discarded() -> u64 {
     DISCARDED.with(Cell::get)
 }
 
-/// At `init`: claims this tab's lock, then takes over the queues of tabs that are gone.
+/// At `init`: claims this tab's lock (once), then takes over the queues of tabs that are
+/// gone; and again a little later, in case a page that just unloaded still held its lock.
 pub fn start(project: &str) {
-    let name = TAB_ID.with(|tab| tab_lock(tab));
-    let uses_locks = locks::hold_forever(&name, on_own_lock);
-    USES_LOCKS.with(|cell| cell.set(uses_locks));
-    if !uses_locks {
+    if !STARTED.with(|cell| cell.replace(true)) {
+        let name = TAB_ID.with(|tab| tab_lock(tab));
+        let uses_locks = locks::hold_forever(&name, on_own_lock);
+        USES_LOCKS.with(|cell| cell.set(uses_locks));
+        if uses_locks {
+            return;
+        }
         MAY_WRITE.with(|cell| cell.set(true));
+    }
+    if MAY_WRITE.with(Cell::get) {
         adopt_left_behind(project);
     }
 }
 
 fn on_own_lock() {
     MAY_WRITE.with(|cell| cell.set(true));
+    adopt_now_and_later();
+    save_soon();
+}
+
+fn adopt_now_and_later() {
     if let Some(project) = runtime::project_key() {
         adopt_left_behind(&project);
-        save_soon();
+        let now = clock::now();
+        RECHECK_TIMER.with(|timer| timer.arm(now + RECHECK_MS, now));
+    }
+}
+
+fn on_recheck_timer() {
+    RECHECK_TIMER.with(Timer::fired);
+    if let Some(project) = runtime::project_key() {
+        adopt_left_behind(&project);
     }
 }
 

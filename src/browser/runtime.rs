@@ -14,7 +14,7 @@ use super::transport::{self, Endpoint};
 use super::{clock, console, identity_store, lifecycle, persist, report};
 use crate::core::identity::{after_identify, PendingIdentity};
 use crate::core::json::RawJson;
-use crate::core::outbox::{Handled, Next, Policy, Request};
+use crate::core::outbox::{Handled, Next, Policy, Reply, Request};
 use crate::core::stats::Dropped;
 use crate::core::tracker::Tracker;
 
@@ -183,23 +183,24 @@ pub fn send_keepalive() {
 fn start(request: Request) {
     let endpoint = ENDPOINT.with(|e| e.try_borrow().ok().and_then(|e| e.clone()));
     if let Some(endpoint) = endpoint {
-        wasm_bindgen_futures::spawn_local(send(endpoint, request));
+        if verbose() {
+            console::log(&["sending to ", &endpoint.url]);
+        }
+        // Started here, not in the future: a page going away gets no later turn.
+        let started = transport::start(&endpoint, &request.body, request.keepalive);
+        wasm_bindgen_futures::spawn_local(finish(request.id, started));
     }
 }
 
-async fn send(endpoint: Endpoint, request: Request) {
-    if verbose() {
-        console::log(&["sending to ", &endpoint.url]);
-    }
-    let reply = transport::post(&endpoint, &request.body, request.keepalive).await;
+async fn finish(id: u64, started: Result<js_sys::Promise, JsValue>) {
+    let reply = transport::answer(started).await;
     let status = match &reply {
-        crate::core::outbox::Reply::Status { status, .. } => Some(*status),
-        crate::core::outbox::Reply::NetworkError => None,
+        Reply::Status { status, .. } => Some(*status),
+        Reply::NetworkError => None,
     };
     let now = clock::now();
     let random = js_sys::Math::random();
-    let handled =
-        with_tracker(|t| t.outbox.on_reply(now, request.id, reply, random)).unwrap_or_default();
+    let handled = with_tracker(|t| t.outbox.on_reply(now, id, reply, random)).unwrap_or_default();
     announce(&handled, status);
     settle_flushes();
     persist::save_soon();

@@ -36,16 +36,9 @@ impl Endpoint {
     }
 }
 
-/// Posts a JSON body and reads the answer (`Retry-After` too, where CORS lets the page
-/// see it). Never fails: a network error is a `Reply` too.
-pub async fn post(endpoint: &Endpoint, body: &str, keepalive: bool) -> Reply {
-    match send(endpoint, body, keepalive).await {
-        Ok(reply) => reply,
-        Err(_) => Reply::NetworkError,
-    }
-}
-
-async fn send(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<Reply, JsValue> {
+/// Starts a POST of a JSON body now (while the page goes away there may be no later
+/// turn to start it in); `answer` reads what comes back.
+pub fn start(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<js_sys::Promise, JsValue> {
     let headers = js_sys::Object::new();
     js_sys::Reflect::set(&headers, &"Content-Type".into(), &"application/json".into())?;
     let mut authorization = String::from("Bearer ");
@@ -61,7 +54,20 @@ async fn send(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<Reply,
         // Not in web-sys's stable API; a plain dictionary member.
         js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
     }
-    let response: JsValue = JsFuture::from(fetch_with_init(&endpoint.url, &init)?).await?;
+    fetch_with_init(&endpoint.url, &init)
+}
+
+/// The answer to a started request (`Retry-After` too, where CORS lets the page see
+/// it). Never fails: a network error is a `Reply` too.
+pub async fn answer(started: Result<js_sys::Promise, JsValue>) -> Reply {
+    match read(started).await {
+        Ok(reply) => reply,
+        Err(_) => Reply::NetworkError,
+    }
+}
+
+async fn read(started: Result<js_sys::Promise, JsValue>) -> Result<Reply, JsValue> {
+    let response: JsValue = JsFuture::from(started?).await?;
     let response: web_sys::Response = response.dyn_into()?;
     let status = response.status();
     let retry_after_ms = response
@@ -85,6 +91,11 @@ async fn send(endpoint: &Endpoint, body: &str, keepalive: bool) -> Result<Reply,
         results,
         retry_after_ms,
     })
+}
+
+/// `start` and `answer` in one.
+pub async fn post(endpoint: &Endpoint, body: &str, keepalive: bool) -> Reply {
+    answer(start(endpoint, body, keepalive)).await
 }
 
 /// The `results` of a 200 answer; an unreadable body yields none (all accepted).
