@@ -292,3 +292,22 @@ fn json_text(value: &JsValue) -> String {
         .and_then(|s| s.as_string())
         .unwrap_or_default()
 }
+
+#[wasm_bindgen_test]
+fn init_refuses_plain_http_to_another_host() {
+    let options = js_sys::JSON::parse(
+        r#"{"appId":"07ff1c3a-5a4b-4c4d-9e8f-0a1b2c3d4e5f","apiUrl":"http://api.lunary.ai"}"#,
+    )
+    .unwrap();
+    let error =
+        lunary_wasm::api::init(options).expect_err("plain http to a remote host is refused");
+    assert!(error.is_instance_of::<js_sys::TypeError>());
+    let message = js_sys::Reflect::get(&error, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("lunary.init: options.apiUrl must be an https: URL"),
+        "{message}"
+    );
+}

@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 
 use super::args::{self, field, is_object};
 use super::fields::Fields;
+use crate::core::api_url;
 use crate::core::outbox::Policy;
 use crate::core::retry::RetryPolicy;
 use crate::error::{Arg, ArgError};
@@ -44,6 +45,15 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
     let public_key = args::optional_string(&field(fields.public_key(), PUBLIC_KEY)?, PUBLIC_KEY)?;
     let app_id = args::optional_string(&field(fields.app_id(), APP_ID)?, APP_ID)?;
     let api_url = args::optional_string(&field(fields.api_url(), API_URL)?, API_URL)?;
+    if api_url
+        .as_deref()
+        .is_some_and(|url| !api_url::is_allowed(url))
+    {
+        return Err(ArgError::new(
+            API_URL,
+            "an https: URL (plain http: only to localhost, 127.0.0.1 or [::1])",
+        ));
+    }
     let verbose = args::optional_bool(&field(fields.verbose(), VERBOSE)?, VERBOSE)?;
     let defaults = Policy::default();
     let whole = "a whole number of at least 1";

@@ -1,6 +1,7 @@
 //! The core: plain Rust with no browser in it, so every rule about events, users,
 //! batching and retries is tested natively with `cargo test`.
 
+pub mod api_url;
 pub mod clock;
 pub mod event;
 pub mod identity;
