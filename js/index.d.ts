@@ -30,6 +30,10 @@ export declare function identify(userId: string, userProps?: UserProps): void;
 export declare function reset(): void;
 /** The identified user's id, if any. */
 export declare function getUserId(): string | undefined;
+/** Stops tracking this user (nothing stored or sent, the queue cleared) until `optIn()`; kept across reloads. */
+export declare function optOut(): void;
+/** Undoes `optOut()`. */
+export declare function optIn(): void;
 /** Opens a thread: a new one, or one resumed by id, optionally with its own user and tags. */
 export declare function openThread(idOrOptions?: string | ThreadOptions): Thread;
 /** Feedback on a message (the id `trackMessage` returned) or a run. */
@@ -52,6 +56,8 @@ declare const lunary: {
   identify: typeof identify;
   reset: typeof reset;
   getUserId: typeof getUserId;
+  optOut: typeof optOut;
+  optIn: typeof optIn;
   openThread: typeof openThread;
   trackFeedback: typeof trackFeedback;
   trackEvent: typeof trackEvent;

@@ -32,6 +32,8 @@ export const init = loaded ? wasm.init : noop;
 export const identify = loaded ? wasm.identify : noop;
 export const reset = loaded ? wasm.reset : noop;
 export const getUserId = loaded ? wasm.getUserId : () => undefined;
+export const optOut = loaded ? wasm.optOut : noop;
+export const optIn = loaded ? wasm.optIn : noop;
 export const openThread = loaded ? (idOrOptions) => bindThread(wasm.openThread(idOrOptions)) : offlineThread;
 export const trackFeedback = loaded ? wasm.trackFeedback : noop;
 export const trackEvent = loaded ? wasm.trackEvent : noop;
@@ -41,5 +43,5 @@ export const error = loaded ? wasm.error : noop;
 export const flush = loaded ? wasm.flush : () => Promise.resolve();
 export const stats = loaded ? wasm.stats : () => undefined;
 
-const lunary = { init, identify, reset, getUserId, openThread, trackFeedback, trackEvent, info, warn, error, flush, stats };
+const lunary = { init, identify, reset, getUserId, optOut, optIn, openThread, trackFeedback, trackEvent, info, warn, error, flush, stats };
 export default lunary;

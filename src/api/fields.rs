@@ -29,6 +29,8 @@ extern "C" {
     pub fn retry_base_ms(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = retryMaxMs)]
     pub fn retry_max_ms(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = respectDoNotTrack)]
+    pub fn respect_do_not_track(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = onError)]
     pub fn on_error(this: &Fields) -> Result<JsValue, JsValue>;
 

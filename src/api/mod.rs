@@ -50,6 +50,7 @@ pub fn init(
             Endpoint::new(&settings.api_url, &key),
             settings.policy,
             settings.verbose,
+            settings.respect_do_not_track,
         ),
         None => crate::browser::console::warn(&[
             "init was given no appId or publicKey; events are kept until init is called with one",
@@ -82,6 +83,19 @@ pub fn identify(
 #[wasm_bindgen]
 pub fn reset() {
     runtime::reset();
+}
+
+/// `optOut()`: stop tracking this user: nothing is stored or sent (the queue is cleared
+/// and the saved user forgotten) until `optIn()`. Kept across reloads.
+#[wasm_bindgen(js_name = optOut)]
+pub fn opt_out() {
+    runtime::set_opted_out(true);
+}
+
+/// `optIn()`: undo `optOut()`.
+#[wasm_bindgen(js_name = optIn)]
+pub fn opt_in() {
+    runtime::set_opted_out(false);
 }
 
 /// `getUserId()`: the identified user's id, if any.

@@ -25,6 +25,7 @@ const MAX_QUEUE_BYTES: Arg = Arg::new("init", "options.maxQueueBytes");
 const RETRY_BASE: Arg = Arg::new("init", "options.retryBaseMs");
 const RETRY_MAX: Arg = Arg::new("init", "options.retryMaxMs");
 const ON_ERROR: Arg = Arg::new("init", "options.onError");
+const RESPECT_DNT: Arg = Arg::new("init", "options.respectDoNotTrack");
 
 /// What `init` was given, checked, with defaults filled in.
 pub struct Settings {
@@ -35,6 +36,8 @@ pub struct Settings {
     pub policy: Policy,
     /// Called with a report for every dropped event and failed request.
     pub on_error: Option<js_sys::Function>,
+    /// Track nothing when the browser sends Do Not Track or Global Privacy Control.
+    pub respect_do_not_track: bool,
 }
 
 pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
@@ -94,6 +97,10 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
         0.0,
         ms,
     )?;
+    let respect_do_not_track = args::optional_bool(
+        &field(fields.respect_do_not_track(), RESPECT_DNT)?,
+        RESPECT_DNT,
+    )?;
     let on_error = field(fields.on_error(), ON_ERROR)?;
     let on_error = if args::absent(&on_error) {
         None
@@ -123,5 +130,6 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
             retry,
         },
         on_error,
+        respect_do_not_track: respect_do_not_track.unwrap_or(false),
     })
 }

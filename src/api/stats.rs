@@ -21,6 +21,7 @@ pub fn stats() -> JsValue {
     set(&dropped, "status", stats.dropped_status);
     set(&dropped, "refused", stats.dropped_refused);
     set(&dropped, "tooLarge", stats.dropped_too_large);
+    set(&dropped, "optedOut", stats.dropped_opted_out);
     let object = js_sys::Object::new();
     set(&object, "tracked", stats.tracked);
     set(&object, "restored", stats.restored);

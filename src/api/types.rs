@@ -26,6 +26,8 @@ export interface InitOptions {
   retryBaseMs?: number;
   /** The longest wait between attempts (default 60000 ms). */
   retryMaxMs?: number;
+  /** Track nothing when the browser sends Do Not Track or Global Privacy Control. */
+  respectDoNotTrack?: boolean;
   /** Called for every dropped event and every failed request. What it throws is ignored. */
   onError?: (report: DeliveryReport) => void;
 }
@@ -34,7 +36,7 @@ export interface InitOptions {
 export interface DeliveryReport {
   /** `dropped`: events that will never be delivered; `retry`: a request failed and will be tried again. */
   type: "dropped" | "retry";
-  /** For `dropped`: `queueFull`, `status`, `refused` or `tooLarge`; for `retry`: `network` or `status`. */
+  /** For `dropped`: `queueFull`, `status`, `refused`, `tooLarge` or `optedOut`; for `retry`: `network` or `status`. */
   reason: string;
   /** How many events. */
   count: number;
@@ -57,7 +59,7 @@ export interface DeliveryStats {
   retried: number;
   /** Requests made. */
   requests: number;
-  dropped: { total: number; queueFull: number; status: number; refused: number; tooLarge: number };
+  dropped: { total: number; queueFull: number; status: number; refused: number; tooLarge: number; optedOut: number };
   /** Where the user and the queue are kept: `localStorage`, `sessionStorage` or `memory`. */
   storage: string;
   /** How many times storage had to fall back. */

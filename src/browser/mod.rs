@@ -8,6 +8,7 @@ pub mod identity_store;
 pub mod lifecycle;
 pub mod locks;
 pub mod persist;
+pub mod privacy;
 pub mod random;
 pub mod report;
 pub mod runtime;

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::storage::Store;
 use super::timer::Timer;
 use super::transport::{self, Endpoint};
-use super::{clock, console, identity_store, lifecycle, persist, report};
+use super::{clock, console, identity_store, lifecycle, persist, privacy, report};
 use crate::core::identity::{after_identify, PendingIdentity};
 use crate::core::json::RawJson;
 use crate::core::outbox::{Handled, Next, Policy, Reply, Request};
@@ -26,6 +26,8 @@ thread_local! {
     static VERBOSE: Cell<bool> = const { Cell::new(false) };
     /// `identify`/`reset` calls made before `init` gave the key to the saved user.
     static PENDING: RefCell<PendingIdentity> = RefCell::new(PendingIdentity::default());
+    /// `optOut`/`optIn` called before `init` gave the key to keep the choice under.
+    static PENDING_OPT_OUT: Cell<Option<bool>> = const { Cell::new(None) };
     /// Pending `flush()` promises: the mark each waits for and its resolver.
     static WAITERS: RefCell<Vec<(u64, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
 }
@@ -57,7 +59,7 @@ pub fn online() -> bool {
 
 /// `init`: where to send and the options; applies identity calls made before it to the
 /// project's saved user; takes over events left behind by earlier pages and tabs.
-pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
+pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool, respect_do_not_track: bool) {
     VERBOSE.with(|cell| cell.set(verbose));
     let key = endpoint.key.clone();
     ENDPOINT.with(|slot| {
@@ -82,10 +84,19 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool) {
         });
         user
     };
+    let opt_out_key = privacy::opt_out_key(&key);
+    let opted_out = match PENDING_OPT_OUT.with(Cell::take) {
+        Some(choice) => {
+            STORE.with(|store| keep_choice(store, &opt_out_key, choice));
+            choice
+        }
+        None => STORE.with(|store| store.get(&opt_out_key)).is_some(),
+    } || (respect_do_not_track && privacy::browser_asks_not_to_track());
     let dropped = with_tracker(|t| {
         t.set_user(user);
         t.outbox.set_enabled(true);
-        t.outbox.set_policy(policy)
+        let opted = t.outbox.set_opted_out(opted_out);
+        t.outbox.set_policy(policy).or(opted)
     });
     lifecycle::install();
     persist::start(&key);
@@ -103,7 +114,7 @@ pub fn identify(id: String, props: Option<RawJson>) {
     });
     match project_key() {
         Some(key) => {
-            if let Some(Some(user)) = changed {
+            if let Some(Some(user)) = changed.filter(|_| !opted_out()) {
                 STORE.with(|store| identity_store::save(store, &key, &user));
             }
         }
@@ -126,6 +137,35 @@ pub fn reset() {
             }
         }),
     }
+}
+
+/// `optOut()` (`true`) / `optIn()`: while opted out nothing is stored or sent; opting
+/// out clears the queue and forgets the saved user. The choice is kept per project.
+pub fn set_opted_out(opted_out: bool) {
+    with_tracker(|t| t.outbox.set_opted_out(opted_out));
+    let Some(key) = project_key() else {
+        PENDING_OPT_OUT.with(|cell| cell.set(Some(opted_out)));
+        return;
+    };
+    STORE.with(|store| {
+        keep_choice(store, &privacy::opt_out_key(&key), opted_out);
+        if opted_out {
+            identity_store::forget(store, &key);
+        }
+    });
+    persist::save_now(false);
+}
+
+fn keep_choice(store: &Store, key: &str, opted_out: bool) {
+    if opted_out {
+        store.set(key, "1");
+    } else {
+        store.remove(key);
+    }
+}
+
+fn opted_out() -> bool {
+    with_tracker(|t| t.outbox.opted_out()).unwrap_or(false)
 }
 
 /// After a tracking call: log the event when verbose, then as after any change.

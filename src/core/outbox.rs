@@ -118,6 +118,8 @@ pub struct Outbox {
     server_wait: bool,
     /// After a 413, batches carry at most this many events until one is accepted.
     split_limit: Option<usize>,
+    /// While the user is opted out, events are neither kept nor sent.
+    opted_out: bool,
     pub stats: Stats,
 }
 
@@ -135,6 +137,7 @@ impl Outbox {
             retry_at: 0,
             server_wait: false,
             split_limit: None,
+            opted_out: false,
             stats: Stats::default(),
         }
     }
@@ -151,8 +154,23 @@ impl Outbox {
         self.enabled = enabled;
     }
 
-    /// Queues a serialized event tracked at `now`.
+    /// Opts the user out of tracking (clearing the queue: those events are dropped) or
+    /// back in.
+    pub fn set_opted_out(&mut self, opted_out: bool) -> Option<Dropped> {
+        self.opted_out = opted_out;
+        let cleared = if opted_out { self.queue.clear() } else { 0 };
+        self.count_dropped(DropReason::OptedOut, cleared)
+    }
+
+    pub fn opted_out(&self) -> bool {
+        self.opted_out
+    }
+
+    /// Queues a serialized event tracked at `now` (nothing while opted out).
     pub fn push(&mut self, now: u64, json: String) -> Option<Dropped> {
+        if self.opted_out {
+            return None;
+        }
         self.last_push = now;
         self.stats.tracked += 1;
         let dropped = self.queue.push(json);
@@ -162,6 +180,9 @@ impl Outbox {
     /// Queues events kept by an earlier page (or a closed tab), ahead of newer ones.
     pub fn restore(&mut self, events: Vec<String>) -> Option<Dropped> {
         self.stats.restored += events.len() as u64;
+        if self.opted_out {
+            return self.count_dropped(DropReason::OptedOut, events.len());
+        }
         let dropped = self.queue.restore(events);
         self.count_dropped(DropReason::QueueFull, dropped)
     }

@@ -433,3 +433,27 @@ fn restored_events_go_first_and_are_counted() {
         (1, 2, 3)
     );
 }
+
+#[test]
+fn opting_out_clears_the_queue_and_keeps_nothing_until_opted_in() {
+    let mut outbox = outbox(20);
+    push_n(&mut outbox, 0, 3);
+    assert_eq!(
+        outbox.set_opted_out(true),
+        Some(Dropped {
+            reason: DropReason::OptedOut,
+            count: 3
+        })
+    );
+    push_n(&mut outbox, 0, 5);
+    outbox.restore(vec!["{}".into()]);
+    assert_eq!(outbox.pending(), 0);
+    assert_eq!(outbox.next(10_000), Next::Idle);
+    assert_eq!(
+        (outbox.stats.tracked, outbox.stats.dropped_opted_out),
+        (3, 4)
+    );
+    assert_eq!(outbox.set_opted_out(false), None);
+    push_n(&mut outbox, 0, 1);
+    assert_eq!(outbox.pending(), 1);
+}

@@ -137,6 +137,14 @@ impl Queue {
         taken
     }
 
+    /// Empties the queue; returns how many events it held.
+    pub fn clear(&mut self) -> usize {
+        let count = self.entries.len();
+        self.entries.clear();
+        self.bytes = 0;
+        count
+    }
+
     /// The queued events, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter()

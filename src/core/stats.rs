@@ -12,6 +12,8 @@ pub enum DropReason {
     Refused(String),
     /// The server answered 413 for this event alone.
     TooLarge,
+    /// The user opted out of tracking: the queue was cleared.
+    OptedOut,
 }
 
 impl DropReason {
@@ -22,6 +24,7 @@ impl DropReason {
             DropReason::Status(_) => "status",
             DropReason::Refused(_) => "refused",
             DropReason::TooLarge => "tooLarge",
+            DropReason::OptedOut => "optedOut",
         }
     }
 
@@ -39,6 +42,7 @@ impl DropReason {
                 text.push_str(error);
             }
             DropReason::TooLarge => text.push_str("the server answered 413 for this event alone"),
+            DropReason::OptedOut => text.push_str("the user opted out of tracking"),
         }
         text
     }
@@ -68,6 +72,7 @@ pub struct Stats {
     pub dropped_status: u64,
     pub dropped_refused: u64,
     pub dropped_too_large: u64,
+    pub dropped_opted_out: u64,
 }
 
 impl Stats {
@@ -78,6 +83,7 @@ impl Stats {
             DropReason::Status(_) => &mut self.dropped_status,
             DropReason::Refused(_) => &mut self.dropped_refused,
             DropReason::TooLarge => &mut self.dropped_too_large,
+            DropReason::OptedOut => &mut self.dropped_opted_out,
         };
         *counter += count as u64;
         Dropped { reason, count }
@@ -89,6 +95,7 @@ impl Stats {
             + self.dropped_status
             + self.dropped_refused
             + self.dropped_too_large
+            + self.dropped_opted_out
     }
 }
 
