@@ -18,6 +18,14 @@ extern "C" {
 
 thread_local! {
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
+    /// Between `pagehide` and a `pageshow` (back from the back/forward cache). Browsers
+    /// fire `visibilitychange` after `pagehide` on unload: the page is still gone then.
+    static GONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the page has been left (`pagehide`) and not shown again.
+pub fn page_gone() -> bool {
+    GONE.with(Cell::get)
 }
 
 /// Listens for the page being hidden or left and for the network coming back (once).
@@ -27,28 +35,35 @@ pub fn install() {
     }
     let visibility = Closure::<dyn FnMut()>::new(on_visibility_change).into_js_value();
     let _ = add_document_listener("visibilitychange", visibility.unchecked_ref());
-    let pagehide = Closure::<dyn FnMut()>::new(|| leave(true)).into_js_value();
+    let pagehide = Closure::<dyn FnMut()>::new(|| {
+        GONE.with(|gone| gone.set(true));
+        leave();
+    })
+    .into_js_value();
     let _ = add_page_listener("pagehide", pagehide.unchecked_ref());
+    let pageshow =
+        Closure::<dyn FnMut()>::new(|| GONE.with(|gone| gone.set(false))).into_js_value();
+    let _ = add_page_listener("pageshow", pageshow.unchecked_ref());
     let online = Closure::<dyn FnMut()>::new(runtime::pump).into_js_value();
     let _ = add_page_listener("online", online.unchecked_ref());
 }
 
 fn on_visibility_change() {
     if document_field("visibilityState").as_string().as_deref() == Some("hidden") {
-        leave(false);
+        leave();
     } else if let Some(project) = runtime::project_key() {
         // Back in view: take over what tabs closed meanwhile left behind.
         persist::adopt_left_behind(&project);
     }
 }
 
-/// The page is hidden (`gone == false`) or going away: send what fits in keepalive
-/// requests, and write the rest (all of it, if offline) to storage.
-fn leave(gone: bool) {
+/// The page is hidden or going away: send what fits in keepalive requests, and write the
+/// rest (all of it, if offline) to storage.
+fn leave() {
     if runtime::online() {
         runtime::send_keepalive();
     }
-    persist::save_now(gone);
+    persist::save_now();
 }
 
 fn document_field(name: &str) -> JsValue {

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use super::runtime::{self, STORE};
 use super::timer::Timer;
-use super::{clock, console, locks, random};
+use super::{clock, console, lifecycle, locks, random};
 use crate::core::persisted;
 
 /// How soon after a change the queue is written.
@@ -138,7 +138,7 @@ fn adopt(key: &str, stale_before: Option<u64>) {
     let events: Vec<String> = events.into_iter().map(str::to_string).collect();
     let dropped = runtime::with_tracker(|t| t.outbox.restore(events)).flatten();
     // Ours first, then theirs gone: a crash between the two duplicates, never loses.
-    save_now(false);
+    save_now();
     STORE.with(|store| store.remove(key));
     runtime::after_change(dropped);
 }
@@ -160,11 +160,12 @@ pub fn save_soon() {
 
 fn on_save_timer() {
     SAVE_TIMER.with(Timer::fired);
-    save_now(false);
+    save_now();
 }
 
-/// Writes the queue now. With `page_gone`, events sent with keepalive count as sent.
-pub fn save_now(page_gone: bool) {
+/// Writes the queue now. Once the page is gone, events sent with keepalive count as sent
+/// (the browser finishes those requests; no answer will come back to say so).
+pub fn save_now() {
     if !MAY_WRITE.with(Cell::get) {
         return;
     }
@@ -173,7 +174,7 @@ pub fn save_now(page_gone: bool) {
     };
     let now = clock::now();
     let text = runtime::with_tracker(|t| {
-        let events = t.outbox.snapshot(page_gone);
+        let events = t.outbox.snapshot(lifecycle::page_gone());
         (!events.is_empty()).then(|| persisted::encode(now, &events))
     });
     let key = own_key(&project);

@@ -153,7 +153,7 @@ pub fn set_opted_out(opted_out: bool) {
             identity_store::forget(store, &key);
         }
     });
-    persist::save_now(false);
+    persist::save_now();
 }
 
 fn keep_choice(store: &Store, key: &str, opted_out: bool) {
