@@ -15,16 +15,31 @@ WASM_TEST_ENV := env -u GECKODRIVER -u SAFARIDRIVER \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: help demo test tools pkg lint test-native test-wasm test-e2e clean
+.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types clean
 
 help:
 	@echo "make demo   build and run the demo against the local collector"
 	@echo "make test   every test layer (installs what it needs first)"
 	@echo "make pkg    build the npm package into pkg/"
 
-demo:
-	@echo "make demo: not yet. The demo chat app and inspector are issue 5."
-	@echo "Until then: make pkg, then 'cargo run -p lunary-collector' and point init({apiUrl}) at it."
+# The demo: www/ (a chat app using the package, built with Vite) served by the collector at
+# /demo/, its inspector at /inspector/, both side by side at the one URL printed.
+# DEMO_PORT=4000 make demo if 3333 is taken; the events are kept in $(DEMO_DB).
+DEMO_PORT ?= 3333
+DEMO_DB ?= target/demo.db
+
+demo: demo-app
+	cargo build -q -p lunary-collector
+	@echo "make demo: the chat app and the inspector of what it sends, side by side at this URL (Ctrl-C stops):"
+	@target/debug/lunary-collector --port $(DEMO_PORT) --db $(DEMO_DB) --demo-dir www/dist
+
+# www/: npm ci when its lock changed (lunary-wasm is linked from pkg/), then vite build.
+demo-app: pkg
+	@cd www && if [ ! -f node_modules/.install-stamp ] || [ package-lock.json -nt node_modules/.install-stamp ] \
+		|| [ package.json -nt node_modules/.install-stamp ]; then \
+		echo "www: npm ci" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.install-stamp; fi
+	cd www && npm run --silent build -- --logLevel warn
+	@echo "www/dist: built ($$(du -sk www/dist | cut -f1) KiB)"
 
 tools:
 	@scripts/install-tools
@@ -46,7 +61,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p lunary-wasm --target $(WASM_TARGET) --all-targets -- -D warnings
 
-test: tools lint test-native test-wasm test-e2e
+test: tools lint test-native test-wasm test-e2e test-demo test-types
 
 test-native:
 	cargo test --workspace
@@ -57,6 +72,16 @@ test-wasm: tools
 test-e2e: pkg
 	cargo build -q -p lunary-collector
 	node --test --test-concurrency=1 tests/e2e/
+
+# The demo's production build, then the demo in Chromium against a collector serving it.
+test-demo: demo-app
+	cargo build -q -p lunary-collector
+	node --test --test-concurrency=1 tests/demo/
+
+# The package's types as a strict TypeScript app sees them (tests/types/usage.ts).
+test-types: pkg
+	node_modules/.bin/tsc -p tests/types/tsconfig.json --strict --noEmit
+	@echo "test-types: tests/types/usage.ts compiles, and every call it expects to be refused is"
 
 clean:
 	rm -rf pkg target

@@ -3,15 +3,19 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 
 /// Text printed for `--help`.
 pub const USAGE: &str = "\
 Usage: lunary-collector [--port 3333] [--db lunary-dev.db] [--bind 127.0.0.1] [--faults]
+                        [--demo-dir www/dist]
 
   --port N     TCP port to listen on; 0 picks a free one (default 3333)
   --db PATH    SQLite file to store events in; ':memory:' keeps them in memory (default lunary-dev.db)
   --bind ADDR  address to bind (default 127.0.0.1)
   --faults     enable the fault-injection endpoint /__faults
+  --demo-dir D also serve the built demo app from directory D at /demo/, and at / a page
+               showing it next to the inspector (/inspector/ is always served)
   --help       print this text";
 
 /// How to run a collector.
@@ -25,6 +29,9 @@ pub struct Config {
     pub db: String,
     /// Whether `/__faults` exists. Off by default so a dev server never misbehaves by accident.
     pub faults: bool,
+    /// A directory of static files (the built demo app) to serve at `/demo/`; with it, `/`
+    /// shows the demo next to the inspector.
+    pub demo_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -34,6 +41,7 @@ impl Default for Config {
             port: 3333,
             db: "lunary-dev.db".to_string(),
             faults: false,
+            demo_dir: None,
         }
     }
 }
@@ -86,6 +94,7 @@ impl Config {
                         .map_err(|_| CliError::Invalid(format!("invalid bind address: {raw}")))?;
                 }
                 "--faults" => config.faults = true,
+                "--demo-dir" => config.demo_dir = Some(PathBuf::from(value("--demo-dir")?)),
                 "--help" | "-h" => return Err(CliError::Help),
                 other => return Err(CliError::Invalid(format!("unknown argument: {other}"))),
             }
@@ -135,12 +144,15 @@ mod tests {
             "--bind",
             "0.0.0.0",
             "--faults",
+            "--demo-dir",
+            "www/dist",
         ])
         .unwrap();
         assert_eq!(config.port, 0);
         assert_eq!(config.db, ":memory:");
         assert_eq!(config.bind.to_string(), "0.0.0.0");
         assert!(config.faults);
+        assert_eq!(config.demo_dir, Some(PathBuf::from("www/dist")));
     }
 
     #[test]

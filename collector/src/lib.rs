@@ -27,6 +27,7 @@ mod state;
 mod stats;
 mod storage;
 mod validation;
+mod web;
 
 pub use config::{CliError, Config, USAGE};
 pub use server::{serve, Server, StartError};

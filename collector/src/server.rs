@@ -28,6 +28,7 @@ use crate::faults::FaultQueue;
 use crate::state::AppState;
 use crate::stats::Stats;
 use crate::storage::Storage;
+use crate::web;
 
 /// A running collector. Dropping it leaves the server running until its tokio runtime ends;
 /// call [`Server::shutdown`] to stop it.
@@ -60,6 +61,8 @@ impl Server {
 pub enum StartError {
     Database(rusqlite::Error),
     Bind(io::Error),
+    /// `--demo-dir` names no readable directory.
+    DemoDir(std::path::PathBuf, io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -67,6 +70,9 @@ impl fmt::Display for StartError {
         match self {
             StartError::Database(error) => write!(f, "cannot open the database: {error}"),
             StartError::Bind(error) => write!(f, "cannot listen: {error}"),
+            StartError::DemoDir(path, error) => {
+                write!(f, "cannot serve the demo from {}: {error}", path.display())
+            }
         }
     }
 }
@@ -83,12 +89,19 @@ impl std::error::Error for StartError {}
 /// # Ok(()) }
 /// ```
 pub async fn serve(config: Config) -> Result<Server, StartError> {
+    let demo_dir = match &config.demo_dir {
+        Some(dir) => {
+            Some(web::demo_root(dir).map_err(|error| StartError::DemoDir(dir.clone(), error))?)
+        }
+        None => None,
+    };
     let storage = Storage::open(&config.db).map_err(StartError::Database)?;
     let state = Arc::new(AppState {
         storage: Arc::new(storage),
         stats: Stats::default(),
         faults: FaultQueue::default(),
         faults_enabled: config.faults,
+        demo_dir,
     });
     let router = app::router(state);
 

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -17,6 +18,8 @@ pub struct AppState {
     /// Consulted only when faults are enabled; empty otherwise.
     pub faults: FaultQueue,
     pub faults_enabled: bool,
+    /// The demo app's directory (canonical), served at `/demo/`, if one was given.
+    pub demo_dir: Option<PathBuf>,
 }
 
 pub type SharedState = Arc<AppState>;
