@@ -41,8 +41,12 @@ pub fn install() {
     })
     .into_js_value();
     let _ = add_page_listener("pagehide", pagehide.unchecked_ref());
-    let pageshow =
-        Closure::<dyn FnMut()>::new(|| GONE.with(|gone| gone.set(false))).into_js_value();
+    let pageshow = Closure::<dyn FnMut()>::new(|| {
+        if GONE.with(|gone| gone.replace(false)) {
+            runtime::page_shown();
+        }
+    })
+    .into_js_value();
     let _ = add_page_listener("pageshow", pageshow.unchecked_ref());
     let online = Closure::<dyn FnMut()>::new(runtime::pump).into_js_value();
     let _ = add_page_listener("online", online.unchecked_ref());

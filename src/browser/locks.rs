@@ -26,17 +26,51 @@ pub fn hold_forever(name: &str, on_held: fn()) -> bool {
     request_lock(name, &js_sys::Object::new(), &callback).is_ok()
 }
 
-/// Runs `with_lock` while holding `name`, if no one else holds it (it is not called at
-/// all otherwise). Returns false where Web Locks are missing.
-pub fn if_available(name: &str, with_lock: impl FnOnce() + 'static) -> bool {
+/// Waits for `name` however long it takes (a tab's lock is free once the tab is gone),
+/// then, still holding it, runs `with_lock` after `settle_ms`. Returns false where Web
+/// Locks are missing.
+pub fn when_free(name: &str, settle_ms: u64, with_lock: impl FnOnce() + 'static) -> bool {
+    let callback =
+        Closure::once_into_js(move |_lock: JsValue| -> JsValue { hold_then(settle_ms, with_lock) });
+    request_lock(name, &js_sys::Object::new(), &callback).is_ok()
+}
+
+/// Asks for `name` if no one else holds it: if held, `then(true)` runs after `settle_ms`,
+/// still holding it; if someone else holds it, `then(false)` runs at once. Returns false
+/// (and never calls `then`) where Web Locks are missing.
+pub fn if_available(name: &str, settle_ms: u64, then: impl FnOnce(bool) + 'static) -> bool {
     let options = js_sys::Object::new();
     if js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).is_err() {
         return false;
     }
-    let callback = Closure::once_into_js(move |lock: JsValue| {
-        if !lock.is_null() && !lock.is_undefined() {
-            with_lock();
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() || lock.is_undefined() {
+            then(false);
+            JsValue::UNDEFINED
+        } else {
+            hold_then(settle_ms, move || then(true))
         }
     });
     request_lock(name, &options, &callback).is_ok()
+}
+
+/// A promise (the lock is held until it settles) that runs `run` after `ms`, then settles.
+/// Another tab's last writes to storage can reach this one a moment after its lock was
+/// released: the wait lets them arrive before they are read.
+fn hold_then(ms: u64, run: impl FnOnce() + 'static) -> JsValue {
+    let mut run = Some(run);
+    js_sys::Promise::new(&mut |resolve, _reject| {
+        let run = run.take();
+        let done = move || {
+            if let Some(run) = run {
+                run();
+            }
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        };
+        if !super::timer::after(ms, done) {
+            // No timers: nothing will settle the promise; the lock stays held, which
+            // only keeps other tabs from taking the same queue.
+        }
+    })
+    .into()
 }

@@ -5,14 +5,16 @@
 //! and at once when the page is hidden or goes away. A tab that is gone leaves its key
 //! behind; the next tab to start takes it over: under the gone tab's Web Lock where
 //! there are Web Locks (so two tabs can never take over the same queue), else when the
-//! key has not been written for `STALE_MS`.
+//! key has not been written for `STALE_MS`. A tab whose lock is held is asked again a few
+//! times (a page that is reloading releases it a moment after the new page starts), and
+//! then waited for: its queue is taken over the moment it closes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::runtime::{self, STORE};
 use super::timer::Timer;
-use super::{clock, console, lifecycle, locks, random};
+use super::{clock, console, lifecycle, locks, random, timer};
 use crate::core::persisted;
 
 /// How soon after a change the queue is written.
@@ -23,6 +25,13 @@ const HEARTBEAT_MS: u64 = 10_000;
 const STALE_MS: u64 = 30_000;
 /// A second look for left-behind queues after start.
 const RECHECK_MS: u64 = 2000;
+/// How often a held lock of another tab is asked for again before waiting for it, and
+/// the first pause (tripled each time). Sending waits meanwhile: taken-over events go first.
+const ASK_AGAIN: u32 = 3;
+const ASK_AGAIN_FIRST_MS: u64 = 50;
+/// How long a gone tab's lock is held before its queue is read: its last writes to
+/// storage may reach this tab a moment after the lock was released.
+const SETTLE_MS: u64 = 300;
 
 thread_local! {
     static TAB_ID: String = random::new_id();
@@ -32,6 +41,10 @@ thread_local! {
     /// The tab's own lock is held (or Web Locks are missing): its key may be written.
     static MAY_WRITE: Cell<bool> = const { Cell::new(false) };
     static USES_LOCKS: Cell<bool> = const { Cell::new(false) };
+    /// Lock requests of the takeover not answered yet (a `flush()` waits for them).
+    static TAKING_OVER: Cell<u32> = const { Cell::new(0) };
+    /// Tabs whose lock this tab waits for, so it asks only once.
+    static WAITING_FOR: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Stored lines that were not events and were thrown away.
     static DISCARDED: Cell<u64> = const { Cell::new(0) };
 }
@@ -68,6 +81,7 @@ pub fn start(project: &str) {
         let uses_locks = locks::hold_forever(&name, on_own_lock);
         USES_LOCKS.with(|cell| cell.set(uses_locks));
         if uses_locks {
+            TAKING_OVER.with(|cell| cell.set(cell.get() + 1));
             return;
         }
         MAY_WRITE.with(|cell| cell.set(true));
@@ -81,6 +95,24 @@ fn on_own_lock() {
     MAY_WRITE.with(|cell| cell.set(true));
     adopt_now_and_later();
     save_soon();
+    answered();
+}
+
+/// Whether a takeover is under way (its lock requests not all answered yet).
+pub fn taking_over() -> bool {
+    TAKING_OVER.with(Cell::get) > 0
+}
+
+/// One lock request of the takeover answered; the last one lets flushes settle.
+fn answered() {
+    let left = TAKING_OVER.with(|cell| {
+        cell.set(cell.get().saturating_sub(1));
+        cell.get()
+    });
+    if left == 0 {
+        runtime::settle_flushes();
+        runtime::pump();
+    }
 }
 
 fn adopt_now_and_later() {
@@ -105,13 +137,70 @@ pub fn adopt_left_behind(project: &str) {
     let keys = STORE.with(|store| store.keys_with_prefix(&prefix));
     for key in keys.into_iter().filter(|key| *key != own) {
         let tab = key.get(prefix.len()..).unwrap_or_default().to_string();
+        let waited_for =
+            WAITING_FOR.with(|waiting| waiting.try_borrow().is_ok_and(|w| w.contains(&tab)));
         if USES_LOCKS.with(Cell::get) {
-            // Held by a live tab: not called. Gone: called under its lock, so no other
-            // tab takes this queue at the same time.
-            locks::if_available(&tab_lock(&tab), move || adopt(&key, None));
+            if waited_for {
+                // Already taken over the moment that tab closes.
+                continue;
+            }
+            if locks::if_available(&tab_lock(&tab), SETTLE_MS, move |held| {
+                on_lock_answer(key, tab, held, 0)
+            }) {
+                TAKING_OVER.with(|cell| cell.set(cell.get() + 1));
+            }
         } else {
             adopt(&key, Some(clock::now()));
         }
+    }
+}
+
+/// The answer to asking for a gone (or going) tab's lock: taken over under it if held;
+/// else asked again shortly, and after that waited for.
+fn on_lock_answer(key: String, tab: String, held: bool, asked_again: u32) {
+    if held {
+        adopt(&key, None);
+    } else if asked_again < ASK_AGAIN {
+        let pause = ASK_AGAIN_FIRST_MS * 3u64.pow(asked_again);
+        let name = tab_lock(&tab);
+        let retry = move || {
+            let next = move |held| on_lock_answer(key, tab, held, asked_again + 1);
+            if !locks::if_available(&name, SETTLE_MS, next) {
+                answered();
+            }
+        };
+        if timer::after(pause, retry) {
+            // Still counted as under way: the retry answers for it.
+            return;
+        }
+    } else {
+        wait_for(key, tab);
+    }
+    answered();
+}
+
+/// Takes the queue over when its tab closes (a live tab's lock is held until then).
+fn wait_for(key: String, tab: String) {
+    let first = WAITING_FOR.with(|waiting| {
+        let Ok(mut waiting) = waiting.try_borrow_mut() else {
+            return false;
+        };
+        let first = !waiting.contains(&tab);
+        if first {
+            waiting.push(tab.clone());
+        }
+        first
+    });
+    if first {
+        let name = tab_lock(&tab);
+        locks::when_free(&name, SETTLE_MS, move || {
+            WAITING_FOR.with(|waiting| {
+                if let Ok(mut waiting) = waiting.try_borrow_mut() {
+                    waiting.retain(|known| *known != tab);
+                }
+            });
+            adopt(&key, None);
+        });
     }
 }
 

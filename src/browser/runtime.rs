@@ -28,6 +28,8 @@ thread_local! {
     static PENDING: RefCell<PendingIdentity> = RefCell::new(PendingIdentity::default());
     /// `optOut`/`optIn` called before `init` gave the key to keep the choice under.
     static PENDING_OPT_OUT: Cell<Option<bool>> = const { Cell::new(None) };
+    /// Answers that came back after `pagehide`, applied if the page is shown again.
+    static LATE_REPLIES: RefCell<Vec<(u64, Reply)>> = const { RefCell::new(Vec::new()) };
     /// Pending `flush()` promises: the mark each waits for and its resolver.
     static WAITERS: RefCell<Vec<(u64, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
 }
@@ -202,7 +204,8 @@ fn on_send_timer() {
 /// Sends the next batch if one is due, or arms the timer for when it will be. While the
 /// browser is offline nothing is sent: the `online` event pumps again.
 pub fn pump() {
-    if !online() {
+    // While queues left behind are being taken over, wait: they go first.
+    if !online() || lifecycle::page_gone() || persist::taking_over() {
         return;
     }
     let now = clock::now();
@@ -234,6 +237,34 @@ fn start(request: Request) {
 
 async fn finish(id: u64, started: Result<js_sys::Promise, JsValue>) {
     let reply = transport::answer(started).await;
+    if lifecycle::page_gone() {
+        // The browser fails the page's side of requests as it unloads, though it sends
+        // them: taken as failures, they would be sent twice. The saved queue already says
+        // what became of them; if the page is shown again, they are applied then.
+        LATE_REPLIES.with(|late| {
+            if let Ok(mut late) = late.try_borrow_mut() {
+                late.push((id, reply));
+            }
+        });
+        return;
+    }
+    apply(id, reply);
+}
+
+/// The page is shown again (back from the back/forward cache): what came back meanwhile.
+pub fn page_shown() {
+    let late = LATE_REPLIES.with(|late| {
+        late.try_borrow_mut()
+            .map(|mut late| std::mem::take(&mut *late))
+            .unwrap_or_default()
+    });
+    for (id, reply) in late {
+        apply(id, reply);
+    }
+    pump();
+}
+
+fn apply(id: u64, reply: Reply) {
     let status = match &reply {
         Reply::Status { status, .. } => Some(*status),
         Reply::NetworkError => None,
@@ -264,9 +295,10 @@ fn announce(handled: &Handled, status: Option<u16>) {
 /// `flush()`: a promise that resolves once everything tracked before the call has been
 /// delivered or dropped (at once when there is nothing to wait for). It never rejects.
 pub fn flush() -> js_sys::Promise {
+    let taking_over = persist::taking_over();
     let waiting = with_tracker(|t| {
         let mark = t.outbox.flush_mark();
-        (t.outbox.enabled() && !t.outbox.settled(mark)).then_some(mark)
+        (t.outbox.enabled() && (taking_over || !t.outbox.settled(mark))).then_some(mark)
     });
     let Some(Some(mark)) = waiting else {
         return js_sys::Promise::resolve(&JsValue::UNDEFINED);
@@ -282,8 +314,12 @@ pub fn flush() -> js_sys::Promise {
     promise
 }
 
-/// Resolves the flushes whose events have all left the outbox.
-fn settle_flushes() {
+/// Resolves the flushes whose events have all left the outbox (once events left behind
+/// by earlier pages, which go before them, have been taken over).
+pub fn settle_flushes() {
+    if persist::taking_over() {
+        return;
+    }
     let ready: Vec<js_sys::Function> = WAITERS.with(|waiters| {
         let Ok(mut waiters) = waiters.try_borrow_mut() else {
             return Vec::new();

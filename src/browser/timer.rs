@@ -13,6 +13,12 @@ extern "C" {
     fn clear_timeout(handle: &JsValue) -> Result<(), JsValue>;
 }
 
+/// Runs `run` once after `ms` milliseconds (false if the timer could not be set).
+pub fn after(ms: u64, run: impl FnOnce() + 'static) -> bool {
+    let callback = Closure::once_into_js(run);
+    set_timeout(callback.unchecked_ref(), ms as f64).is_ok()
+}
+
 /// One timer running one function.
 pub struct Timer {
     tick: Closure<dyn FnMut()>,

@@ -228,8 +228,13 @@ impl Outbox {
     }
 
     /// While the page goes away: a keepalive request with the queued events that fit in
-    /// what is left of the keepalive budget (in order, passing over any too large).
+    /// what is left of the keepalive budget (in order, passing over any too large). None
+    /// while the server is failing: a request nobody will hear the answer to would lose
+    /// them; they stay in storage for the next page instead.
     pub fn take_keepalive(&mut self) -> Option<Request> {
+        if self.failing() || !self.enabled || self.opted_out {
+            return None;
+        }
         let budget = self.keepalive_left().checked_sub(BODY_OVERHEAD)?;
         let entries = self.queue.take_within(budget);
         (!entries.is_empty()).then(|| self.fly(entries, true, false))
@@ -364,15 +369,24 @@ impl Outbox {
         oldest.is_none_or(|oldest| oldest > mark)
     }
 
-    /// The events to keep in storage, oldest first: everything not yet delivered. With
-    /// `page_gone`, requests sent with keepalive are taken as delivered (the browser
-    /// completes them after the page is gone, and no answer will come back to tell).
+    /// Whether the last request failed: the server (or the network) is in trouble now.
+    pub fn failing(&self) -> bool {
+        self.failures > 0
+    }
+
+    /// The events to keep in storage, oldest first: everything not yet delivered.
+    ///
+    /// Once the page is gone, no answer will come back for the keepalive requests it left
+    /// in flight (the browser finishes them on its own). If the server was answering, they
+    /// are taken as delivered (sending them again would store chat messages twice); if it
+    /// was failing, they are kept for the next page (they most likely failed too).
     pub fn snapshot(&self, page_gone: bool) -> Vec<&str> {
         let mut entries: Vec<&Entry> = self.queue.iter().collect();
+        let count_as_sent = page_gone && !self.failing();
         let flying = self
             .flights
             .iter()
-            .filter(|flight| !(page_gone && flight.keepalive));
+            .filter(|flight| !(count_as_sent && flight.keepalive));
         // Both are in sequence order already; merging by insertion costs no sort code.
         for entry in flying.flat_map(|flight| flight.entries.iter()) {
             let at = entries.partition_point(|queued| queued.seq < entry.seq);

@@ -382,8 +382,8 @@ fn the_snapshot_keeps_undelivered_events_in_order() {
     outbox.on_reply(1, regular.id, Reply::NetworkError, 0.5);
     assert_eq!(
         outbox.snapshot(true).len(),
-        2,
-        "a failed request is back in the queue"
+        5,
+        "after a failure the keepalive requests in flight are kept too: they most likely failed"
     );
     let order: Vec<&str> = outbox.snapshot(false);
     assert_eq!(
@@ -456,4 +456,29 @@ fn opting_out_clears_the_queue_and_keeps_nothing_until_opted_in() {
     assert_eq!(outbox.set_opted_out(false), None);
     push_n(&mut outbox, 0, 1);
     assert_eq!(outbox.pending(), 1);
+}
+
+#[test]
+fn while_the_server_fails_leaving_keeps_everything_for_the_next_page() {
+    let mut outbox = outbox(20);
+    push_n(&mut outbox, 0, 2);
+    outbox.flush_mark();
+    let first = send(&mut outbox, 0);
+    outbox.on_reply(1, first.id, status(500, vec![]), 0.0);
+    assert!(outbox.failing());
+    push_n(&mut outbox, 2, 1);
+    assert_eq!(
+        outbox.take_keepalive(),
+        None,
+        "no fire-and-forget request to a failing server"
+    );
+    let retry = send(&mut outbox, 5);
+    assert!(retry.keepalive);
+    assert_eq!(
+        outbox.snapshot(true).len(),
+        3,
+        "the retry in flight is kept: it most likely fails too"
+    );
+    outbox.on_reply(6, retry.id, ok(3), 0.5);
+    assert!(!outbox.failing());
 }
