@@ -17,3 +17,6 @@ pub mod uuid;
 
 #[cfg(test)]
 mod wire_tests;
+
+#[cfg(test)]
+mod properties;
