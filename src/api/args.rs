@@ -19,9 +19,15 @@ pub fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
 
-/// A plain object or class instance: not `null`, not an array, not a function.
+/// A plain object or class instance: not `null`, not an array, not a function (nor a
+/// revoked Proxy, which cannot even be asked whether it is an array).
 pub fn is_object(value: &JsValue) -> bool {
-    value.is_object() && !js_sys::Array::is_array(value)
+    value.is_object() && super::fields::is_array(value) == Ok(false)
+}
+
+/// An array (false for a revoked Proxy).
+pub fn is_array(value: &JsValue) -> bool {
+    super::fields::is_array(value) == Ok(true)
 }
 
 /// A field read through a getter that may throw.

@@ -55,6 +55,9 @@ extern "C" {
     #[wasm_bindgen(method, getter, catch)]
     pub fn stack(this: &Fields) -> Result<JsValue, JsValue>;
 
+    /// `Array.isArray`, which throws for a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    pub fn is_array(value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
     pub fn object_entries(object: &JsValue) -> Result<JsValue, JsValue>;
 }

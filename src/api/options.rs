@@ -123,13 +123,18 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
         api_url: api_url.unwrap_or_else(|| DEFAULT_API_URL.to_string()),
         verbose: verbose.unwrap_or(false),
         policy: Policy {
-            max_batch: max_batch.map_or(defaults.max_batch, |n| n as usize),
+            max_batch: max_batch.map_or(defaults.max_batch, size),
             interval_ms: interval.unwrap_or(defaults.interval_ms),
-            max_queue: max_queue.map_or(defaults.max_queue, |n| n as usize),
-            max_queue_bytes: max_queue_bytes.map_or(defaults.max_queue_bytes, |n| n as usize),
+            max_queue: max_queue.map_or(defaults.max_queue, size),
+            max_queue_bytes: max_queue_bytes.map_or(defaults.max_queue_bytes, size),
             retry,
         },
         on_error,
         respect_do_not_track: respect_do_not_track.unwrap_or(false),
     })
+}
+
+/// A count as a size; past what this platform can count (2^32 on wasm32), the largest.
+fn size(count: u64) -> usize {
+    usize::try_from(count).unwrap_or(usize::MAX)
 }

@@ -74,18 +74,28 @@ fn thread_from(value: &JsValue) -> Result<tracker::Thread, ArgError> {
     Ok(thread)
 }
 
-/// `threadTags`: an array of strings, or not given.
+/// `threadTags`: an array of strings, or not given. Checked on its JSON copy, a plain
+/// array: the caller's may be a Proxy or have getters that throw.
 fn tags(value: &JsValue) -> Result<Option<RawJson>, ArgError> {
     if absent(value) {
         return Ok(None);
     }
-    let all_strings = value
+    let not_strings = ArgError::new(OPEN_TAGS, "an array of strings");
+    if !args::is_array(value) {
+        return Err(not_strings);
+    }
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| JsValue::from(text).as_string())
+        .ok_or(not_strings)?;
+    let copy = js_sys::JSON::parse(&text).map_err(|_| not_strings)?;
+    let all_strings = copy
         .dyn_ref::<js_sys::Array>()
         .is_some_and(|array| array.iter().all(|tag| tag.is_string()));
     if !all_strings {
-        return Err(ArgError::new(OPEN_TAGS, "an array of strings"));
+        return Err(not_strings);
     }
-    Ok(to_json(value, "openThread: options.tags"))
+    Ok(Some(RawJson::trusted(text)))
 }
 
 #[wasm_bindgen]

@@ -13,10 +13,14 @@ extern "C" {
     fn clear_timeout(handle: &JsValue) -> Result<(), JsValue>;
 }
 
+/// Browsers take a delay over 2^31 - 1 ms (about 24.8 days) as 0: longer waits are cut to it
+/// (the timer then fires early and is armed again).
+const MAX_DELAY_MS: u64 = (1 << 31) - 1;
+
 /// Runs `run` once after `ms` milliseconds (false if the timer could not be set).
 pub fn after(ms: u64, run: impl FnOnce() + 'static) -> bool {
     let callback = Closure::once_into_js(run);
-    set_timeout(callback.unchecked_ref(), ms as f64).is_ok()
+    set_timeout(callback.unchecked_ref(), ms.min(MAX_DELAY_MS) as f64).is_ok()
 }
 
 /// One timer running one function.
@@ -52,7 +56,7 @@ impl Timer {
         if let Some(handle) = self.handle.take() {
             let _ = clear_timeout(&JsValue::from(handle));
         }
-        let delay = at.saturating_sub(now) as f64;
+        let delay = at.saturating_sub(now).min(MAX_DELAY_MS) as f64;
         if let Ok(handle) = set_timeout(self.tick.as_ref().unchecked_ref(), delay) {
             self.armed_at.set(at.max(1));
             self.handle.set(handle.as_f64());

@@ -18,5 +18,5 @@ pub mod uuid;
 #[cfg(test)]
 mod wire_tests;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
