@@ -23,6 +23,8 @@ extern "C" {
     pub fn flush_interval_ms(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = maxQueueSize)]
     pub fn max_queue_size(this: &Fields) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch, js_name = maxEventBytes)]
+    pub fn max_event_bytes(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = maxQueueBytes)]
     pub fn max_queue_bytes(this: &Fields) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = retryBaseMs)]

@@ -22,6 +22,7 @@ const MAX_BATCH_SIZE: Arg = Arg::new("init", "options.maxBatchSize");
 const FLUSH_INTERVAL: Arg = Arg::new("init", "options.flushIntervalMs");
 const MAX_QUEUE_SIZE: Arg = Arg::new("init", "options.maxQueueSize");
 const MAX_QUEUE_BYTES: Arg = Arg::new("init", "options.maxQueueBytes");
+const MAX_EVENT_BYTES: Arg = Arg::new("init", "options.maxEventBytes");
 const RETRY_BASE: Arg = Arg::new("init", "options.retryBaseMs");
 const RETRY_MAX: Arg = Arg::new("init", "options.retryMaxMs");
 const ON_ERROR: Arg = Arg::new("init", "options.onError");
@@ -84,6 +85,12 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
         1.0,
         whole,
     )?;
+    let max_event_bytes = args::optional_count(
+        &field(fields.max_event_bytes(), MAX_EVENT_BYTES)?,
+        MAX_EVENT_BYTES,
+        1.0,
+        whole,
+    )?;
     let ms = "a whole number of milliseconds";
     let retry_base = args::optional_count(
         &field(fields.retry_base_ms(), RETRY_BASE)?,
@@ -127,6 +134,7 @@ pub fn read(options: &JsValue) -> Result<Settings, ArgError> {
             interval_ms: interval.unwrap_or(defaults.interval_ms),
             max_queue: max_queue.map_or(defaults.max_queue, size),
             max_queue_bytes: max_queue_bytes.map_or(defaults.max_queue_bytes, size),
+            max_event_bytes: max_event_bytes.map_or(defaults.max_event_bytes, size),
             retry,
         },
         on_error,

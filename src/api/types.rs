@@ -20,8 +20,10 @@ export interface InitOptions {
   flushIntervalMs?: number;
   /** Keep at most this many unsent events; past it the oldest are dropped (default 1000). */
   maxQueueSize?: number;
-  /** …and at most this many bytes of them (default 1 MiB). */
+  /** …and at most this many bytes of them (default 2 MiB). */
   maxQueueBytes?: number;
+  /** An event larger than this (its JSON, in bytes) is dropped as `tooLarge` when tracked (default 1 MiB). */
+  maxEventBytes?: number;
   /** The ceiling of the first wait after a failed request (default 1000 ms); it doubles per failure. */
   retryBaseMs?: number;
   /** The longest wait between attempts (default 60000 ms). */

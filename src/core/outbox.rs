@@ -22,6 +22,9 @@ pub struct Policy {
     pub max_queue: usize,
     /// …and at most this many bytes of them.
     pub max_queue_bytes: usize,
+    /// An event larger than this is dropped when tracked, so one huge event can neither
+    /// push every other out of the queue nor block it.
+    pub max_event_bytes: usize,
     pub retry: RetryPolicy,
 }
 
@@ -31,7 +34,8 @@ impl Default for Policy {
             max_batch: 20,
             interval_ms: 500,
             max_queue: 1000,
-            max_queue_bytes: 1 << 20,
+            max_queue_bytes: 2 << 20,
+            max_event_bytes: 1 << 20,
             retry: RetryPolicy::default(),
         }
     }
@@ -171,8 +175,11 @@ impl Outbox {
         if self.opted_out {
             return None;
         }
-        self.last_push = now;
         self.stats.tracked += 1;
+        if json.len() > self.policy.max_event_bytes {
+            return self.count_dropped(DropReason::TooLarge, 1);
+        }
+        self.last_push = now;
         let dropped = self.queue.push(json);
         self.count_dropped(DropReason::QueueFull, dropped)
     }

@@ -10,6 +10,7 @@ fn policy(max_batch: usize) -> Policy {
         interval_ms: 500,
         max_queue: 100,
         max_queue_bytes: usize::MAX,
+        max_event_bytes: usize::MAX,
         retry: RetryPolicy {
             base_ms: 1000,
             cap_ms: 60_000,
@@ -481,4 +482,27 @@ fn while_the_server_fails_leaving_keeps_everything_for_the_next_page() {
     );
     outbox.on_reply(6, retry.id, ok(3), 0.5);
     assert!(!outbox.failing());
+}
+
+#[test]
+fn an_event_over_the_size_cap_is_dropped_and_the_queue_keeps_the_rest() {
+    let mut outbox = Outbox::new(Policy {
+        max_event_bytes: 100,
+        max_queue_bytes: 150,
+        ..Policy::default()
+    });
+    push_n(&mut outbox, 0, 3);
+    let huge = format!("\"{}\"", "x".repeat(200));
+    assert_eq!(
+        outbox.push(0, huge),
+        Some(Dropped {
+            reason: DropReason::TooLarge,
+            count: 1
+        })
+    );
+    assert_eq!(outbox.pending(), 3, "the older events are still there");
+    assert_eq!(
+        (outbox.stats.tracked, outbox.stats.dropped_too_large),
+        (4, 1)
+    );
 }

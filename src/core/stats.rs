@@ -10,7 +10,7 @@ pub enum DropReason {
     Status(u16),
     /// The server answered 200 but refused this event, with this reason.
     Refused(String),
-    /// The server answered 413 for this event alone.
+    /// Larger than `maxEventBytes`, or the server answered 413 for this event alone.
     TooLarge,
     /// The user opted out of tracking: the queue was cleared.
     OptedOut,
@@ -41,7 +41,9 @@ impl DropReason {
                 text.push_str("the server refused it: ");
                 text.push_str(error);
             }
-            DropReason::TooLarge => text.push_str("the server answered 413 for this event alone"),
+            DropReason::TooLarge => {
+                text.push_str("too large to send (over maxEventBytes, or refused with 413)")
+            }
             DropReason::OptedOut => text.push_str("the user opted out of tracking"),
         }
         text
