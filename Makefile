@@ -15,7 +15,7 @@ WASM_TEST_ENV := env -u GECKODRIVER -u SAFARIDRIVER \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types clean
+.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types bench clean
 
 help:
 	@echo "make demo   build and run the demo against the local collector"
@@ -82,6 +82,13 @@ test-demo: demo-app
 test-types: pkg
 	node_modules/.bin/tsc -p tests/types/tsconfig.json --strict --noEmit
 	@echo "test-types: tests/types/usage.ts compiles, and every call it expects to be refused is"
+
+# lunary-wasm side by side with lunary-js: size, cost per call, a burst, start-up
+# (bench/README.md). Not part of make test; takes a minute or two.
+bench: pkg
+	cargo build -q -p lunary-collector
+	bench/setup.sh
+	WASM_OPT_FLAGS="$(WASM_OPT_FLAGS)" node bench/run.mjs
 
 clean:
 	rm -rf pkg target
