@@ -21,6 +21,7 @@
     )
 )]
 
+mod alloc;
 pub mod api;
 pub mod browser;
 pub mod core;

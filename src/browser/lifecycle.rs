@@ -3,9 +3,11 @@
 //! gone) and the rest is written to storage; when the network comes back, sending
 //! resumes.
 
+use super::page_static::page_static;
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
+use super::callback::listener;
 use super::{persist, runtime};
 
 #[wasm_bindgen]
@@ -16,7 +18,7 @@ extern "C" {
     fn add_document_listener(kind: &str, listener: &js_sys::Function) -> Result<(), JsValue>;
 }
 
-thread_local! {
+page_static! {
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
     /// Between `pagehide` and a `pageshow` (back from the back/forward cache). Browsers
     /// fire `visibilitychange` after `pagehide` on unload: the page is still gone then.
@@ -33,23 +35,25 @@ pub fn install() {
     if INSTALLED.with(|cell| cell.replace(true)) {
         return;
     }
-    let visibility = Closure::<dyn FnMut()>::new(on_visibility_change).into_js_value();
+    let visibility = listener(on_visibility_change).into_js_value();
     let _ = add_document_listener("visibilitychange", visibility.unchecked_ref());
-    let pagehide = Closure::<dyn FnMut()>::new(|| {
-        GONE.with(|gone| gone.set(true));
-        leave();
-    })
-    .into_js_value();
+    let pagehide = listener(on_pagehide).into_js_value();
     let _ = add_page_listener("pagehide", pagehide.unchecked_ref());
-    let pageshow = Closure::<dyn FnMut()>::new(|| {
-        if GONE.with(|gone| gone.replace(false)) {
-            runtime::page_shown();
-        }
-    })
-    .into_js_value();
+    let pageshow = listener(on_pageshow).into_js_value();
     let _ = add_page_listener("pageshow", pageshow.unchecked_ref());
-    let online = Closure::<dyn FnMut()>::new(runtime::pump).into_js_value();
+    let online = listener(runtime::pump).into_js_value();
     let _ = add_page_listener("online", online.unchecked_ref());
+}
+
+fn on_pagehide() {
+    GONE.with(|gone| gone.set(true));
+    leave();
+}
+
+fn on_pageshow() {
+    if GONE.with(|gone| gone.replace(false)) {
+        runtime::page_shown();
+    }
 }
 
 fn on_visibility_change() {

@@ -5,6 +5,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::callback::once_with;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
@@ -18,11 +20,11 @@ extern "C" {
 /// Holds the lock `name` until the page goes away; `on_held` runs once it is held.
 /// Returns false where Web Locks are missing.
 pub fn hold_forever(name: &str, on_held: fn()) -> bool {
-    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+    let callback = once_with(Box::new(move |_lock| {
         on_held();
         // A promise that never settles keeps the lock for the page's lifetime.
         js_sys::Promise::new(&mut |_, _| {}).into()
-    });
+    }));
     request_lock(name, &js_sys::Object::new(), &callback).is_ok()
 }
 
@@ -30,8 +32,9 @@ pub fn hold_forever(name: &str, on_held: fn()) -> bool {
 /// then, still holding it, runs `with_lock` after `settle_ms`. Returns false where Web
 /// Locks are missing.
 pub fn when_free(name: &str, settle_ms: u64, with_lock: impl FnOnce() + 'static) -> bool {
-    let callback =
-        Closure::once_into_js(move |_lock: JsValue| -> JsValue { hold_then(settle_ms, with_lock) });
+    let callback = once_with(Box::new(move |_lock| {
+        hold_then(settle_ms, Box::new(with_lock))
+    }));
     request_lock(name, &js_sys::Object::new(), &callback).is_ok()
 }
 
@@ -43,21 +46,21 @@ pub fn if_available(name: &str, settle_ms: u64, then: impl FnOnce(bool) + 'stati
     if js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).is_err() {
         return false;
     }
-    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+    let callback = once_with(Box::new(move |lock| {
         if lock.is_null() || lock.is_undefined() {
             then(false);
             JsValue::UNDEFINED
         } else {
-            hold_then(settle_ms, move || then(true))
+            hold_then(settle_ms, Box::new(move || then(true)))
         }
-    });
+    }));
     request_lock(name, &options, &callback).is_ok()
 }
 
 /// A promise (the lock is held until it settles) that runs `run` after `ms`, then settles.
 /// Another tab's last writes to storage can reach this one a moment after its lock was
 /// released: the wait lets them arrive before they are read.
-fn hold_then(ms: u64, run: impl FnOnce() + 'static) -> JsValue {
+fn hold_then(ms: u64, run: Box<dyn FnOnce()>) -> JsValue {
     let mut run = Some(run);
     js_sys::Promise::new(&mut |resolve, _reject| {
         let run = run.take();

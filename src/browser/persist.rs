@@ -9,6 +9,7 @@
 //! times (a page that is reloading releases it a moment after the new page starts), and
 //! then waited for: its queue is taken over the moment it closes.
 
+use super::page_static::page_static;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
@@ -33,7 +34,7 @@ const ASK_AGAIN_FIRST_MS: u64 = 50;
 /// storage may reach this tab a moment after the lock was released.
 const SETTLE_MS: u64 = 300;
 
-thread_local! {
+page_static! {
     static TAB_ID: String = random::new_id();
     static SAVE_TIMER: Timer = Timer::new(on_save_timer);
     static RECHECK_TIMER: Timer = Timer::new(on_recheck_timer);

@@ -2,6 +2,7 @@
 //! `crypto.getRandomValues` (available in insecure contexts too, unlike
 //! `crypto.randomUUID`), fetched 256 bytes at a time so an id costs no JS call.
 
+use super::page_static::page_static;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -20,7 +21,7 @@ struct Pool {
     used: usize,
 }
 
-thread_local! {
+page_static! {
     static POOL: RefCell<Pool> = const { RefCell::new(Pool { bytes: [0; POOL_BYTES], used: POOL_BYTES }) };
 }
 

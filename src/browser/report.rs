@@ -1,6 +1,7 @@
 //! Telling the app what went wrong: every dropped event (always, on the console) and
 //! every failed request (on the console when `verbose`), and both to `init({onError})`.
 
+use super::page_static::page_static;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -8,7 +9,7 @@ use super::console;
 use crate::core::json::push_u64;
 use crate::core::stats::Dropped;
 
-thread_local! {
+page_static! {
     static ON_ERROR: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 

@@ -5,6 +5,7 @@
 //! code (storage, fetch, console, promise callbacks): such code may call back into the
 //! SDK, and a borrow held across it would make that call fail.
 
+use super::page_static::page_static;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
@@ -18,7 +19,7 @@ use crate::core::outbox::{Handled, Next, Policy, Reply, Request};
 use crate::core::stats::Dropped;
 use crate::core::tracker::Tracker;
 
-thread_local! {
+page_static! {
     static TRACKER: RefCell<Tracker> = RefCell::new(Tracker::new(Policy::default()));
     static ENDPOINT: RefCell<Option<Endpoint>> = const { RefCell::new(None) };
     pub static STORE: Store = Store::default();

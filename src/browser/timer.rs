@@ -19,7 +19,13 @@ const MAX_DELAY_MS: u64 = (1 << 31) - 1;
 
 /// Runs `run` once after `ms` milliseconds (false if the timer could not be set).
 pub fn after(ms: u64, run: impl FnOnce() + 'static) -> bool {
-    let callback = Closure::once_into_js(run);
+    after_boxed(ms, Box::new(run))
+}
+
+/// [`after`] for one closure type: each closure type given to wasm-bindgen costs its own
+/// glue, so every caller's closure goes through this one.
+fn after_boxed(ms: u64, run: Box<dyn FnOnce()>) -> bool {
+    let callback = super::callback::once(run);
     set_timeout(callback.unchecked_ref(), ms.min(MAX_DELAY_MS) as f64).is_ok()
 }
 
@@ -35,7 +41,7 @@ impl Timer {
     /// A timer that runs `run` (after marking itself unarmed) when it fires.
     pub fn new(run: fn()) -> Self {
         Timer {
-            tick: Closure::new(run),
+            tick: super::callback::listener(run),
             armed_at: Cell::new(0),
             handle: Cell::new(None),
         }
