@@ -49,12 +49,15 @@ pkg: tools
 	rm -rf pkg && mkdir -p pkg
 	wasm-bindgen --target web --weak-refs --out-dir pkg --out-name lunary_wasm $(WASM_BUILD)
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) pkg/lunary_wasm_bg.wasm -o pkg/lunary_wasm_bg.wasm
+	@# The generated glue is shipped minified: nobody reads it, every page downloads it.
+	node_modules/.bin/esbuild pkg/lunary_wasm.js --minify --format=esm --log-level=warning \
+		--outfile=pkg/lunary_wasm.js --allow-overwrite
 	rm -f pkg/lunary_wasm_bg.wasm.d.ts
 	cp js/index.js js/index.d.ts js/README.md pkg/
 	sed 's/@VERSION@/$(VERSION)/' js/package.json > pkg/package.json
 	@printf 'pkg/: wasm %s bytes, wasm+glue+entry %s bytes gzip -9\n' \
 		"$$(wc -c < pkg/lunary_wasm_bg.wasm)" \
-		"$$(cat pkg/lunary_wasm_bg.wasm pkg/lunary_wasm.js pkg/index.js | gzip -9 | wc -c)"
+		"$$(cat pkg/lunary_wasm_bg.wasm pkg/lunary_wasm.js pkg/index.js pkg/snippets/*/js/*.js | gzip -9 | wc -c)"
 
 lint:
 	cargo fmt --all -- --check

@@ -1,65 +1,93 @@
-//! Reading fields of the objects apps pass in (options, messages, feedback). Each getter
-//! is compiled into the JS glue as a plain property access (no key strings cross the
-//! boundary) and bound with `catch`, since a getter or a Proxy may throw.
+//! Reading fields of the objects apps pass in (options, messages, feedback). Every field is
+//! read through one import, `field(object, index)` of `js/fields.js`, which names the
+//! field by its place in [`Field`]: one import instead of one per field keeps the glue
+//! small, and no key string crosses the boundary. A getter or a Proxy may throw, so the
+//! import is bound with `catch`.
 
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/fields.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn field(object: &Fields, index: u32) -> Result<JsValue, JsValue>;
+}
 
 #[wasm_bindgen]
 extern "C" {
     /// Any object argument.
     pub type Fields;
 
-    #[wasm_bindgen(method, getter, catch, js_name = appId)]
-    pub fn app_id(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = publicKey)]
-    pub fn public_key(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = apiUrl)]
-    pub fn api_url(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn verbose(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = maxBatchSize)]
-    pub fn max_batch_size(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = flushIntervalMs)]
-    pub fn flush_interval_ms(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = maxQueueSize)]
-    pub fn max_queue_size(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = maxEventBytes)]
-    pub fn max_event_bytes(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = maxQueueBytes)]
-    pub fn max_queue_bytes(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = retryBaseMs)]
-    pub fn retry_base_ms(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = retryMaxMs)]
-    pub fn retry_max_ms(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = respectDoNotTrack)]
-    pub fn respect_do_not_track(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = onError)]
-    pub fn on_error(this: &Fields) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn id(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = userId)]
-    pub fn user_id(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch, js_name = userProps)]
-    pub fn user_props(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn tags(this: &Fields) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn role(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn content(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn feedback(this: &Fields) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn message(this: &Fields) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, catch)]
-    pub fn stack(this: &Fields) -> Result<JsValue, JsValue>;
-
     /// `Array.isArray`, which throws for a revoked Proxy.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub fn is_array(value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
     pub fn object_entries(object: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Declares [`Field`] (the fields the SDK reads, in the order of `FIELDS` in
+/// `js/fields.js`), their JS names, and a getter method on [`Fields`] for each.
+macro_rules! fields {
+    ($($variant:ident $method:ident $name:literal,)*) => {
+        #[derive(Clone, Copy)]
+        enum Field {
+            $($variant,)*
+        }
+
+        /// The JS names of [`Field`], in order (checked against `js/fields.js` by a test).
+        #[cfg(test)]
+        const NAMES: &[&str] = &[$($name,)*];
+
+        impl Fields {
+            $(
+                pub fn $method(&self) -> Result<JsValue, JsValue> {
+                    field(self, Field::$variant as u32)
+                }
+            )*
+        }
+    };
+}
+
+fields! {
+    AppId app_id "appId",
+    PublicKey public_key "publicKey",
+    ApiUrl api_url "apiUrl",
+    Verbose verbose "verbose",
+    MaxBatchSize max_batch_size "maxBatchSize",
+    FlushIntervalMs flush_interval_ms "flushIntervalMs",
+    MaxQueueSize max_queue_size "maxQueueSize",
+    MaxEventBytes max_event_bytes "maxEventBytes",
+    MaxQueueBytes max_queue_bytes "maxQueueBytes",
+    RetryBaseMs retry_base_ms "retryBaseMs",
+    RetryMaxMs retry_max_ms "retryMaxMs",
+    RespectDoNotTrack respect_do_not_track "respectDoNotTrack",
+    OnError on_error "onError",
+    Id id "id",
+    UserId user_id "userId",
+    UserProps user_props "userProps",
+    Tags tags "tags",
+    Role role "role",
+    Content content "content",
+    Feedback feedback "feedback",
+    Message message "message",
+    Stack stack "stack",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_js_field_list_matches_the_enum() {
+        let js = include_str!("../../js/fields.js");
+        let start = js.find('[').unwrap_or(0);
+        let end = js.find(']').unwrap_or(0);
+        let listed: Vec<&str> = js[start + 1..end]
+            .split(',')
+            .map(|name| name.trim().trim_matches('"'))
+            .filter(|name| !name.is_empty())
+            .collect();
+        assert_eq!(listed, NAMES);
+        assert_eq!(Field::AppId as usize, 0);
+        assert_eq!(Field::Stack as usize, NAMES.len() - 1);
+    }
 }
