@@ -1,6 +1,8 @@
 //! Argument errors: the one kind of error the SDK throws into the app. Everything else
 //! (storage, network, server refusals) is handled, counted and logged instead.
 
+use crate::prelude::*;
+
 /// Where an argument error happened: the exported function and the argument's name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arg {

@@ -1,6 +1,8 @@
 //! Checking argument kinds. Wrong kinds throw a `TypeError` naming the function and the
 //! argument; `undefined` and `null` both mean "not given" for optional arguments.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Arg, ArgError};
@@ -87,9 +89,16 @@ pub fn optional_count(
         return Ok(None);
     }
     match value.as_f64() {
-        Some(number) if number.is_finite() && number >= min && number.fract() == 0.0 => {
+        Some(number) if number.is_finite() && number >= min && is_whole(number) => {
             Ok(Some(number as u64))
         }
         _ => Err(ArgError::new(at, expected)),
     }
+}
+
+/// Whether a finite `number` has no fractional part (`f64::fract` is not in `core`). Every
+/// float of magnitude 2^53 or more is whole.
+fn is_whole(number: f64) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    number >= EXACT || number <= -EXACT || number == (number as i64) as f64
 }

@@ -75,6 +75,7 @@ fields! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn the_js_field_list_matches_the_enum() {

@@ -2,6 +2,8 @@
 //! arguments (wrong kinds throw a `TypeError` naming the function and argument), turns
 //! them into core types, and hands them to the runtime. Nothing else is done here.
 
+use crate::prelude::*;
+
 mod args;
 mod fields;
 mod options;

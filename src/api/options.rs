@@ -1,5 +1,7 @@
 //! `init(options)`: reading and checking the options object.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

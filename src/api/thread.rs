@@ -1,6 +1,8 @@
 //! `openThread` and the `Thread` it returns: a conversation whose messages share a
 //! parent run, tags, and (optionally) a user of their own.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

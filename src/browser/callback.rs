@@ -3,6 +3,8 @@
 //! types: a listener running a `fn()`, a boxed one-shot, and a boxed one-shot taking and
 //! returning a value.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 /// A callback that runs `run` each time it is called (event listeners, timer ticks).

@@ -1,6 +1,8 @@
 //! The developer console: where drops are always reported, and everything else when
 //! `verbose` is on. A page may replace `console`; a throwing one is ignored.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

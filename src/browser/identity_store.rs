@@ -1,6 +1,8 @@
 //! The identified user, kept in storage under a key namespaced by the project key, so a
 //! reload keeps the user and two projects on one origin never mix.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use super::console;

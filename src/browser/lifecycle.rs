@@ -4,7 +4,7 @@
 //! resumes.
 
 use super::page_static::page_static;
-use std::cell::Cell;
+use core::cell::Cell;
 use wasm_bindgen::prelude::*;
 
 use super::callback::listener;

@@ -3,6 +3,8 @@
 //! the tab goes away, however it goes. Where the API is missing (insecure contexts, old
 //! browsers), callers fall back to timestamps.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use super::callback::once_with;

@@ -70,7 +70,7 @@ pub use single_thread::{Const, Lazy};
 /// Declares page-wide statics (see the module docs).
 #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
 macro_rules! page_static {
-    ($($body:tt)*) => { thread_local! { $($body)* } };
+    ($($body:tt)*) => { std::thread_local! { $($body)* } };
 }
 #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
 pub(crate) use page_static;

@@ -9,8 +9,10 @@
 //! times (a page that is reloading releases it a moment after the new page starts), and
 //! then waited for: its queue is taken over the moment it closes.
 
+use crate::prelude::*;
+
 use super::page_static::page_static;
-use std::cell::{Cell, RefCell};
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::runtime::{self, STORE};

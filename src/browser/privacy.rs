@@ -2,6 +2,8 @@
 //! storage) and, with `init({respectDoNotTrack: true})`, the browser's Do Not Track and
 //! Global Privacy Control signals.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 /// The storage key of a project's opt-out flag.

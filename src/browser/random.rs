@@ -2,8 +2,10 @@
 //! `crypto.getRandomValues` (available in insecure contexts too, unlike
 //! `crypto.randomUUID`), fetched 256 bytes at a time so an id costs no JS call.
 
+use crate::prelude::*;
+
 use super::page_static::page_static;
-use std::cell::RefCell;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use crate::core::uuid::uuid_v4;

@@ -1,8 +1,10 @@
 //! Telling the app what went wrong: every dropped event (always, on the console) and
 //! every failed request (on the console when `verbose`), and both to `init({onError})`.
 
+use crate::prelude::*;
+
 use super::page_static::page_static;
-use std::cell::RefCell;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::console;

@@ -5,8 +5,10 @@
 //! code (storage, fetch, console, promise callbacks): such code may call back into the
 //! SDK, and a borrow held across it would make that call fail.
 
+use crate::prelude::*;
+
 use super::page_static::page_static;
-use std::cell::{Cell, RefCell};
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::storage::Store;
@@ -73,7 +75,7 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool, respect_do_n
     let pending = PENDING.with(|pending| {
         pending
             .try_borrow_mut()
-            .map(|mut p| std::mem::take(&mut *p))
+            .map(|mut p| core::mem::take(&mut *p))
             .unwrap_or_default()
     });
     let saved = STORE.with(|store| identity_store::load(store, &key));
@@ -256,7 +258,7 @@ async fn finish(id: u64, started: Result<js_sys::Promise, JsValue>) {
 pub fn page_shown() {
     let late = LATE_REPLIES.with(|late| {
         late.try_borrow_mut()
-            .map(|mut late| std::mem::take(&mut *late))
+            .map(|mut late| core::mem::take(&mut *late))
             .unwrap_or_default()
     });
     for (id, reply) in late {

@@ -3,7 +3,9 @@
 //! on access, quota → QuotaExceededError on write, a page overriding `Storage`): each
 //! failure moves this store one step down the chain, counts a fallback and says so once.
 
-use std::cell::{Cell, RefCell};
+use crate::prelude::*;
+
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -1,7 +1,9 @@
 //! A `setTimeout` that is armed for the earliest moment it is asked for and never
 //! re-armed for a later one, so a burst of calls costs no timer calls.
 
-use std::cell::Cell;
+use crate::prelude::*;
+
+use core::cell::Cell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

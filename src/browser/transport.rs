@@ -2,6 +2,8 @@
 //! `Authorization` header (the only place the server reads it), no cookies, and reading
 //! the answer into what the core understands.
 
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

@@ -1,6 +1,8 @@
 //! Which `apiUrl`s events may go to: `https:` anywhere, plain `http:` only to this
 //! machine, so a typo cannot send users' data across a network in clear text.
 
+use crate::prelude::*;
+
 /// Whether events may be sent to `url`.
 pub fn is_allowed(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();

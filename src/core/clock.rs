@@ -32,6 +32,7 @@ pub fn millis(time: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn stamps_strictly_increase_even_when_the_clock_stalls_or_goes_back() {

@@ -2,6 +2,8 @@
 //! (`event`, `type`, `userId`, `userProps`, `parentRunId`, `timestamp`, `runtime`, then
 //! the call's own fields), so the same calls put the same bytes on the wire.
 
+use crate::prelude::*;
+
 use super::identity::UserRef;
 use super::json::{ObjectWriter, RawJson};
 

@@ -1,7 +1,9 @@
 //! Who an event is about. The server replaces a user's stored properties with each
 //! event's `userProps`, so whoever an event names, it must carry that user's full props.
 
-use std::borrow::Cow;
+use crate::prelude::*;
+
+use alloc::borrow::Cow;
 
 use super::json::{ObjectWriter, RawJson};
 use super::merge::merge_objects;

@@ -2,6 +2,8 @@
 //! formatting machinery of serde/`core::fmt` would cost more bytes in the wasm than
 //! everything else in the core together.
 
+use crate::prelude::*;
+
 /// JSON text that is known to be valid: produced by the browser's `JSON.stringify`,
 /// by this module's writers, or written as a literal in tests.
 #[derive(Clone, Debug, PartialEq, Eq)]

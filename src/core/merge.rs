@@ -3,6 +3,8 @@
 //! `identify` and from a thread's options must travel together, not one instead of the
 //! other.
 
+use crate::prelude::*;
+
 use super::json::RawJson;
 
 /// `base` with `overlay`'s fields set over it (`Object.assign({}, base, overlay)`, at the

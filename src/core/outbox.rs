@@ -2,6 +2,8 @@
 //! (plus keepalive ones while the page goes away), what each answer means for the events
 //! it carried, retries, flush marks, and the counters `stats()` reports.
 
+use crate::prelude::*;
+
 use super::queue::{batch_body, Entry, Queue, BODY_OVERHEAD};
 use super::retry::{verdict, RetryPolicy, Verdict};
 use super::stats::{DropReason, Dropped, Stats};

@@ -3,6 +3,8 @@
 //! nobody has written for a while belongs to a tab that is gone), then one event per
 //! line (JSON text never holds a raw newline).
 
+use crate::prelude::*;
+
 const MAGIC: &str = "lunary-queue/1 ";
 
 /// The stored text for `events`, written at `now`.

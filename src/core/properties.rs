@@ -1,6 +1,7 @@
 //! Property tests of the core: for any input the rules must hold, not only for the
 //! examples in the unit tests.
 
+use crate::prelude::*;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 

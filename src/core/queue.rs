@@ -1,7 +1,9 @@
 //! The events waiting to be sent, oldest first, bounded by count and bytes so a page
 //! that cannot reach the server never grows without limit.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
 
 /// One serialized event and its place in the order events were tracked.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! Counting what happened to events, so nothing leaves the SDK unaccounted for: every
 //! event is delivered, still queued, or dropped with one of these reasons.
 
+use crate::prelude::*;
+
 /// Why events left the outbox without being stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DropReason {

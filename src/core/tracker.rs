@@ -2,6 +2,8 @@
 //! JSON, and the outbox it waits in. The api layer checks arguments and hands over
 //! JSON text and ids; the shell supplies the time and does the I/O.
 
+use crate::prelude::*;
+
 use super::clock::Clock;
 use super::event::{self, Head};
 use super::identity::{event_user, ThreadUser, User};

@@ -1,5 +1,7 @@
 //! Version 4 UUIDs from random bytes the shell provides (so tests can feed fixed bytes).
 
+use crate::prelude::*;
+
 /// Formats 16 random bytes as a version 4, RFC 4122 variant UUID in lowercase hex.
 pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     if let Some(version) = bytes.get_mut(6) {

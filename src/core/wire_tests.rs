@@ -6,6 +6,7 @@ use super::identity::{ThreadUser, User};
 use super::json::RawJson;
 use super::outbox::{Next, Policy};
 use super::tracker::{Thread, Tracker};
+use crate::prelude::*;
 use serde_json::{json, Value};
 
 const T0: u64 = 1_764_325_200_000;
