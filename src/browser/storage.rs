@@ -2,6 +2,10 @@
 //! memory. Browsers throw from storage for many reasons (cookies blocked → SecurityError
 //! on access, quota → QuotaExceededError on write, a page overriding `Storage`): each
 //! failure moves this store one step down the chain, counts a fallback and says so once.
+//!
+//! A page that fell back to `sessionStorage` (say `localStorage` was full) leaves its
+//! values there; the next page of the tab starts at `localStorage` again, so reads and key
+//! listings look down the chain too, or that page would lose the user and the queue.
 
 use crate::prelude::*;
 
@@ -10,6 +14,29 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::console;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Storage` (`localStorage`, `sessionStorage`). Every method is bound with `catch`,
+    /// and reads take whatever a page's override returns: a non-string is no value.
+    #[wasm_bindgen(js_name = Storage)]
+    type StorageArea;
+
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    fn get_item(this: &StorageArea, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setItem)]
+    fn set_item(this: &StorageArea, key: &str, value: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeItem)]
+    fn remove_item(this: &StorageArea, key: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn key(this: &StorageArea, index: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, getter)]
+    fn length(this: &StorageArea) -> Result<JsValue, JsValue>;
+}
+
+fn get_string(storage: &StorageArea, key: &str) -> Result<Option<String>, JsValue> {
+    storage.get_item(key).map(|value| value.as_string())
+}
 
 /// Where values are kept, from most to least durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,6 +71,9 @@ pub struct Store {
     backend: Cell<Backend>,
     memory: RefCell<Vec<(String, String)>>,
     fallbacks: Cell<u32>,
+    /// `sessionStorage` may hold values of an earlier fallback: a write that reaches
+    /// `localStorage` removes its stale copy there.
+    session_copies: Cell<bool>,
 }
 
 impl Default for Store {
@@ -59,6 +89,7 @@ impl Store {
             backend: Cell::new(backend),
             memory: RefCell::new(Vec::new()),
             fallbacks: Cell::new(0),
+            session_copies: Cell::new(false),
         }
     }
 
@@ -76,10 +107,11 @@ impl Store {
         loop {
             let backend = self.backend.get();
             let result = match browser_storage(backend) {
-                Some(storage) => storage.and_then(|s| s.get_item(key)),
+                Some(storage) => storage.and_then(|s| get_string(&s, key)),
                 None => return self.memory_get(key),
             };
             match result {
+                Ok(None) if backend == Backend::Local => return self.session_get(key),
                 Ok(value) => return value,
                 Err(error) => self.fall_back(backend, &error),
             }
@@ -94,7 +126,14 @@ impl Store {
                 None => return self.memory_set(key, Some(value)),
             };
             match result {
-                Ok(()) => return,
+                Ok(()) => {
+                    if backend == Backend::Local && self.session_copies.get() {
+                        if let Some(Ok(session)) = browser_storage(Backend::Session) {
+                            let _ = session.remove_item(key);
+                        }
+                    }
+                    return;
+                }
                 Err(error) => {
                     // Leave no stale copy behind where the write failed.
                     if let Some(Ok(storage)) = browser_storage(backend) {
@@ -118,32 +157,59 @@ impl Store {
         }
     }
 
-    /// The keys that start with `prefix`, in the storage in use now.
+    /// The keys that start with `prefix`, in the storage in use now and those below it.
     pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        let backend = self.backend.get();
-        let Some(Ok(storage)) = browser_storage(backend) else {
-            let memory = self.memory.try_borrow();
-            return memory
-                .map(|memory| {
-                    memory
-                        .iter()
-                        .filter(|(k, _)| k.starts_with(prefix))
-                        .map(|(k, _)| k.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+        let mut keys = Vec::new();
+        let mut backend = self.backend.get();
+        while backend != Backend::Memory {
+            if let Some(Ok(storage)) = browser_storage(backend) {
+                let count = storage
+                    .length()
+                    .ok()
+                    .and_then(|n| n.as_f64())
+                    .unwrap_or(0.0);
+                // A page's override may claim any length: never look at more than 10^5 keys.
+                for index in 0..(count.min(100_000.0) as u32) {
+                    let key = storage.key(index).ok().and_then(|key| key.as_string());
+                    if let Some(key) = key.filter(|key| key.starts_with(prefix)) {
+                        if backend == Backend::Session {
+                            self.session_copies.set(true);
+                        }
+                        if !keys.contains(&key) {
+                            keys.push(key);
+                        }
+                    }
+                }
+            }
+            backend = backend.next();
+        }
+        if let Ok(memory) = self.memory.try_borrow() {
+            for (key, _) in memory.iter().filter(|(k, _)| k.starts_with(prefix)) {
+                if !keys.contains(key) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        keys
+    }
+
+    /// A value an earlier page of this tab left in `sessionStorage` when it fell back.
+    fn session_get(&self, key: &str) -> Option<String> {
+        let Some(Ok(session)) = browser_storage(Backend::Session) else {
+            return None;
         };
-        let count = storage.length().unwrap_or(0);
-        (0..count)
-            .filter_map(|index| storage.key(index).ok().flatten())
-            .filter(|key| key.starts_with(prefix))
-            .collect()
+        let value = get_string(&session, key).ok().flatten();
+        if value.is_some() {
+            self.session_copies.set(true);
+        }
+        value
     }
 
     fn fall_back(&self, from: Backend, error: &JsValue) {
         let to = from.next();
         if self.backend.get() == from {
             self.backend.set(to);
+            self.session_copies.set(true);
             self.fallbacks.set(self.fallbacks.get().saturating_add(1));
             let reason = error_name(error);
             console::warn(&[
@@ -177,7 +243,7 @@ impl Store {
 
 /// The browser storage object for `backend` (`None` for memory); reading the global can
 /// itself throw (SecurityError when cookies are blocked).
-fn browser_storage(backend: Backend) -> Option<Result<web_sys::Storage, JsValue>> {
+fn browser_storage(backend: Backend) -> Option<Result<StorageArea, JsValue>> {
     let name = match backend {
         Backend::Local => "localStorage",
         Backend::Session => "sessionStorage",
@@ -186,7 +252,7 @@ fn browser_storage(backend: Backend) -> Option<Result<web_sys::Storage, JsValue>
     let found =
         js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name)).and_then(|value| {
             value
-                .dyn_into::<web_sys::Storage>()
+                .dyn_into::<StorageArea>()
                 .map_err(|_| JsValue::from_str("not available"))
         });
     Some(found)

@@ -224,7 +224,7 @@ faultCase("b storage full from the start (localStorage filled to its quota by th
 
 faultCase(
   "b2 storage full, then a reload: the user saved in the sessionStorage fallback is found again",
-  { todo: "the fallback copy in sessionStorage is never read back while localStorage is readable (see report)" },
+  {},
   async (t) => {
     const key = suite.newProjectKey();
     const page = await hostilePage(t, FILL_STORAGE, "storage-full-reload");
@@ -245,7 +245,7 @@ faultCase(
 
 faultCase(
   "b3 storage full, server failing, then a reload: the queued events are sent by the next page",
-  { todo: "the queue saved in the sessionStorage fallback is not taken over by the next page while localStorage is readable (see report)" },
+  {},
   async (t) => {
     const { collector } = suite;
     await isolateFaults(t, collector);
