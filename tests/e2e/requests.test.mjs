@@ -12,6 +12,9 @@ import { testPage } from "./support/server.mjs";
 import { load } from "./support/browser.mjs";
 import { openFaultPage, sleep, until } from "./support/delivery.mjs";
 import { assertNoPageProblems } from "./support/scenarios.mjs";
+import { readdirSync } from "node:fs";
+import { sep } from "node:path";
+import { pkgDir } from "./support/paths.mjs";
 
 const suite = useSuite("requests");
 
@@ -208,7 +211,11 @@ test("a whole session, a reload and a tab close: every request goes to the page'
   // --- every request: the page's server, or the ingest endpoint ---------------------
   const ingestUrl = `${collector.url}/v1/runs/ingest`;
   const pagePath = new URL(pageUrl).pathname;
-  const PKG_FILES = ["/pkg/index.js", "/pkg/lunary_wasm.js", "/pkg/lunary_wasm_bg.wasm"];
+  // The package's own code: its .js and .wasm files (the glue imports its snippets).
+  const PKG_FILES = readdirSync(pkgDir, { recursive: true })
+    .filter((file) => /\.(js|wasm)$/.test(file))
+    .map((file) => "/pkg/" + file.split(sep).join("/"));
+  assert.ok(PKG_FILES.includes("/pkg/lunary_wasm_bg.wasm"), `the package files are listed: ${PKG_FILES}`);
   const allowed = (url, method) => {
     if (url === ingestUrl) return method === "POST" || method === "OPTIONS";
     const u = new URL(url);
