@@ -18,9 +18,9 @@ export interface InitOptions {
   maxBatchSize?: number;
   /** Otherwise send after this many milliseconds without a new event (default 500). */
   flushIntervalMs?: number;
-  /** Keep at most this many unsent events; past it the oldest are dropped (default 1000). */
+  /** Keep at most this many unsent events; past it the oldest are dropped (default 10000). */
   maxQueueSize?: number;
-  /** …and at most this many bytes of them (default 2 MiB). */
+  /** …and at most this many bytes of them (default 8 MiB; the oldest 2 MiB are also written to storage). */
   maxQueueBytes?: number;
   /** An event larger than this (its JSON, in bytes) is dropped as `tooLarge` when tracked (default 1 MiB). */
   maxEventBytes?: number;

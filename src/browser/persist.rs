@@ -267,7 +267,8 @@ pub fn save_now() {
     let now = clock::now();
     let text = runtime::with_tracker(|t| {
         let events = t.outbox.snapshot(lifecycle::page_gone());
-        (!events.is_empty()).then(|| persisted::encode(now, &events))
+        (!events.is_empty())
+            .then(|| persisted::encode_within(now, &events, persisted::STORED_BYTES).0)
     });
     let key = own_key(&project);
     match text.flatten() {

@@ -33,6 +33,10 @@ page_static! {
     static PENDING_OPT_OUT: Cell<Option<bool>> = const { Cell::new(None) };
     /// Answers that came back after `pagehide`, applied if the page is shown again.
     static LATE_REPLIES: RefCell<Vec<(u64, Reply)>> = const { RefCell::new(Vec::new()) };
+    /// The last `identify` after `init`, while nothing else changed the user: the same call
+    /// again changes nothing (merging the same props twice gives the same user), so it
+    /// returns at once — apps often identify on every page view or message.
+    static LAST_IDENTIFY: RefCell<Option<(String, Option<RawJson>)>> = const { RefCell::new(None) };
     /// Pending `flush()` promises: the mark each waits for and its resolver.
     static WAITERS: RefCell<Vec<(u64, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
 }
@@ -65,6 +69,7 @@ pub fn online() -> bool {
 /// `init`: where to send and the options; applies identity calls made before it to the
 /// project's saved user; takes over events left behind by earlier pages and tabs.
 pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool, respect_do_not_track: bool) {
+    remember_identify(None);
     VERBOSE.with(|cell| cell.set(verbose));
     let key = endpoint.key.clone();
     ENDPOINT.with(|slot| {
@@ -111,6 +116,13 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool, respect_do_n
 /// `identify`: sets the user (merging props for the same id) and saves it for the
 /// project; before `init`, remembers the call to apply to the saved user then.
 pub fn identify(id: String, props: Option<RawJson>) {
+    let repeated = LAST_IDENTIFY.with(|last| {
+        last.try_borrow()
+            .is_ok_and(|last| last.as_ref().is_some_and(|(i, p)| *i == id && *p == props))
+    });
+    if repeated {
+        return;
+    }
     let changed = with_tracker(|t| {
         let user = after_identify(t.user(), id.clone(), props.clone());
         let changed = t.user() != Some(&user);
@@ -122,6 +134,7 @@ pub fn identify(id: String, props: Option<RawJson>) {
             if let Some(Some(user)) = changed.filter(|_| !opted_out()) {
                 STORE.with(|store| identity_store::save(store, &key, &user));
             }
+            remember_identify(Some((id, props)));
         }
         None => PENDING.with(|pending| {
             if let Ok(mut pending) = pending.try_borrow_mut() {
@@ -131,8 +144,17 @@ pub fn identify(id: String, props: Option<RawJson>) {
     }
 }
 
+fn remember_identify(last: Option<(String, Option<RawJson>)>) {
+    LAST_IDENTIFY.with(|cell| {
+        if let Ok(mut cell) = cell.try_borrow_mut() {
+            *cell = last;
+        }
+    });
+}
+
 /// `reset`: forgets the user, in memory and in storage (or at `init`, before it).
 pub fn reset() {
+    remember_identify(None);
     with_tracker(|t| t.set_user(None));
     match project_key() {
         Some(key) => STORE.with(|store| identity_store::forget(store, &key)),
@@ -147,6 +169,7 @@ pub fn reset() {
 /// `optOut()` (`true`) / `optIn()`: while opted out nothing is stored or sent; opting
 /// out clears the queue and forgets the saved user. The choice is kept per project.
 pub fn set_opted_out(opted_out: bool) {
+    remember_identify(None);
     with_tracker(|t| t.outbox.set_opted_out(opted_out));
     let Some(key) = project_key() else {
         PENDING_OPT_OUT.with(|cell| cell.set(Some(opted_out)));

@@ -35,8 +35,10 @@ impl Default for Policy {
         Policy {
             max_batch: 20,
             interval_ms: 500,
-            max_queue: 1000,
-            max_queue_bytes: 2 << 20,
+            // Room for a burst of thousands of events in one task (lunary-js keeps all);
+            // storage gets the oldest `persisted::STORED_BYTES` of them.
+            max_queue: 10_000,
+            max_queue_bytes: 8 << 20,
             max_event_bytes: 1 << 20,
             retry: RetryPolicy::default(),
         }
