@@ -4,7 +4,7 @@
 const FIELDS = ["appId", "publicKey", "apiUrl", "verbose", "maxBatchSize", "flushIntervalMs",
   "maxQueueSize", "maxEventBytes", "maxQueueBytes", "retryBaseMs", "retryMaxMs",
   "respectDoNotTrack", "onError", "id", "userId", "userProps", "tags", "role", "content",
-  "feedback", "message", "stack"];
+  "feedback", "message", "stack", "toJSON"];
 
 export function field(object, index) {
   return object[FIELDS[index]];

@@ -70,6 +70,7 @@ fields! {
     Feedback feedback "feedback",
     Message message "message",
     Stack stack "stack",
+    ToJson to_json "toJSON",
 }
 
 #[cfg(test)]
@@ -89,6 +90,6 @@ mod tests {
             .collect();
         assert_eq!(listed, NAMES);
         assert_eq!(Field::AppId as usize, 0);
-        assert_eq!(Field::Stack as usize, NAMES.len() - 1);
+        assert_eq!(Field::ToJson as usize, NAMES.len() - 1);
     }
 }

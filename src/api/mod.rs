@@ -20,7 +20,8 @@ use self::fields::{object_entries, Fields};
 use self::to_json::to_json;
 use crate::browser::{clock, random, runtime, transport::Endpoint};
 use crate::core::identity::ThreadUser;
-use crate::core::json::{ObjectWriter, RawJson};
+use crate::core::json::{ObjectWriter, RawJson, RawMembers};
+use crate::core::merge;
 use crate::error::{Arg, ArgError};
 
 pub use self::stats::stats;
@@ -146,35 +147,20 @@ pub fn track_event(
     };
     let event = args::string(&event, EVENT_NAME)?;
     let data = data.unwrap_or(JsValue::UNDEFINED);
-    let mut run_id = None;
-    let mut parent = None;
-    let mut user = ThreadUser::default();
-    let mut fields = Vec::new();
+    let mut custom = CustomData::default();
     if args::optional_object(&data, EVENT_DATA)? {
-        let entries: js_sys::Array = field(object_entries(&data), EVENT_DATA)?.unchecked_into();
-        for entry in entries.iter() {
-            let entry: js_sys::Array = entry.unchecked_into();
-            let (key, value) = (entry.get(0).as_string().unwrap_or_default(), entry.get(1));
-            if args::absent(&value) {
-                continue;
-            }
-            match key.as_str() {
-                "runId" => run_id = args::optional_string(&value, EVENT_RUN_ID)?,
-                "parentRunId" => parent = args::optional_string(&value, EVENT_PARENT)?,
-                "userId" => user.id = args::optional_string(&value, EVENT_USER_ID)?,
-                "userProps" => {
-                    args::optional_object(&value, EVENT_USER_PROPS)?;
-                    user.props = to_json(&value, "trackEvent: data.userProps");
-                }
-                "event" | "type" | "timestamp" | "runtime" => {}
-                _ => {
-                    if let Some(json) = to_json(&value, "trackEvent: a data field") {
-                        fields.push((key, json));
-                    }
-                }
-            }
+        let whole = (!has_to_json(&data)).then(|| data_json(&data)).flatten();
+        match whole.as_deref().and_then(merge::members) {
+            Some(members) => custom.read_json(&members)?,
+            None => custom.read_entries(&data)?,
         }
     }
+    let CustomData {
+        run_id,
+        parent,
+        user,
+        fields,
+    } = custom;
     let run_id = run_id.unwrap_or_else(random::new_id);
     let now = clock::now();
     let dropped = runtime::with_tracker(|t| {
@@ -190,6 +176,99 @@ pub fn track_event(
     });
     runtime::after_track(now, dropped.flatten());
     Ok(())
+}
+
+/// What `trackEvent`'s `data` holds: the fields the SDK uses, and the app's own.
+#[derive(Default)]
+struct CustomData {
+    run_id: Option<String>,
+    parent: Option<String>,
+    user: ThreadUser,
+    fields: RawMembers,
+}
+
+impl CustomData {
+    /// From the members of `JSON.stringify(data)`: one call into the browser for the
+    /// whole object, its fields copied as the text it made.
+    fn read_json(&mut self, members: &[(&str, &str)]) -> Result<(), ArgError> {
+        for &(key, value) in members {
+            match key {
+                r#""runId""# => self.run_id = json_string(value, EVENT_RUN_ID)?,
+                r#""parentRunId""# => self.parent = json_string(value, EVENT_PARENT)?,
+                r#""userId""# => self.user.id = json_string(value, EVENT_USER_ID)?,
+                r#""userProps""# => match value.as_bytes().first() {
+                    Some(b'{') => self.user.props = Some(RawJson::trusted(value.into())),
+                    _ if value == "null" => {}
+                    _ => return Err(ArgError::new(EVENT_USER_PROPS, args::OBJECT)),
+                },
+                r#""event""# | r#""type""# | r#""timestamp""# | r#""runtime""# => {}
+                // As lunary-js (and the per-field path): null fields are left out.
+                _ if value == "null" => {}
+                _ => self.fields.push_text(key, value),
+            }
+        }
+        Ok(())
+    }
+
+    /// Field by field (`Object.entries`), when the whole object cannot be serialized at
+    /// once (a cycle or a BigInt in one field, a `toJSON`): a field that fails is left out
+    /// with a warning, the others are sent.
+    fn read_entries(&mut self, data: &JsValue) -> Result<(), ArgError> {
+        let entries: js_sys::Array = field(object_entries(data), EVENT_DATA)?.unchecked_into();
+        for entry in entries.iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let (key, value) = (entry.get(0).as_string().unwrap_or_default(), entry.get(1));
+            if args::absent(&value) {
+                continue;
+            }
+            match key.as_str() {
+                "runId" => self.run_id = args::optional_string(&value, EVENT_RUN_ID)?,
+                "parentRunId" => self.parent = args::optional_string(&value, EVENT_PARENT)?,
+                "userId" => self.user.id = args::optional_string(&value, EVENT_USER_ID)?,
+                "userProps" => {
+                    args::optional_object(&value, EVENT_USER_PROPS)?;
+                    self.user.props = to_json(&value, "trackEvent: data.userProps");
+                }
+                "event" | "type" | "timestamp" | "runtime" => {}
+                _ => {
+                    if let Some(json) = to_json(&value, "trackEvent: a data field") {
+                        self.fields.push(&key, &json);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `data` has a `toJSON` (then `JSON.stringify(data)` is not its fields).
+fn has_to_json(data: &JsValue) -> bool {
+    data.unchecked_ref::<Fields>()
+        .to_json()
+        .map_or(true, |value| !args::absent(&value))
+}
+
+/// `JSON.stringify(data)`, or `None` if it throws (the fields are then read one by one).
+fn data_json(data: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(data)
+        .ok()
+        .and_then(|text| JsValue::from(text).as_string())
+}
+
+/// A string field's JSON text as the string (`null`, or `""`: not given).
+fn json_string(value: &str, at: Arg) -> Result<Option<String>, ArgError> {
+    if value == "null" {
+        return Ok(None);
+    }
+    let text = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Some(inner.to_string()),
+        Some(_) => js_sys::JSON::parse(value).ok().and_then(|v| v.as_string()),
+        None => None,
+    };
+    match text {
+        Some(text) => Ok(Some(text).filter(|text| !text.is_empty())),
+        None => Err(ArgError::new(at, "a string")),
+    }
 }
 
 /// `info(message, extra?)`: a log line, attached to the latest opened thread.

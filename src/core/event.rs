@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use super::identity::UserRef;
-use super::json::{ObjectWriter, RawJson};
+use super::json::{ObjectWriter, RawJson, RawMembers};
 
 /// The `runtime` field: this SDK's name and version.
 pub const RUNTIME: &str = concat!("lunary-wasm/", env!("CARGO_PKG_VERSION"));
@@ -101,15 +101,9 @@ pub fn log(head: &Head, message: Option<&str>, extra: Option<&RawJson>) -> Strin
 
 /// Any other event (`trackEvent(type, event, data)`): the caller's fields follow the
 /// head in the order given.
-pub fn custom(head: &Head, run_id: &str, fields: &[(String, RawJson)]) -> String {
-    let size = fields
-        .iter()
-        .map(|(k, v)| k.len() + v.as_str().len() + 4)
-        .sum();
-    let mut object = head.open(size);
+pub fn custom(head: &Head, run_id: &str, fields: &RawMembers) -> String {
+    let mut object = head.open(fields.as_str().len() + 1);
     object.string("runId", run_id);
-    for (name, value) in fields {
-        object.raw(name, value);
-    }
+    object.members(fields);
     object.finish()
 }

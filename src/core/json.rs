@@ -87,6 +87,40 @@ pub fn hex_digit(nibble: u8) -> char {
     char::from_digit(u32::from(nibble & 0x0f), 16).unwrap_or('0')
 }
 
+/// Fields already written as JSON object members (`"name":value,…`, without braces), in
+/// order: the app's own fields of a `trackEvent`, copied from the text `JSON.stringify`
+/// made of its `data`, or written one by one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawMembers(String);
+
+impl RawMembers {
+    /// Adds a field; `name` is escaped.
+    pub fn push(&mut self, name: &str, value: &RawJson) {
+        self.separate();
+        push_string(&mut self.0, name);
+        self.0.push(':');
+        self.0.push_str(value.as_str());
+    }
+
+    /// Adds a member as JSON text: `key` still quoted, as `JSON.stringify` wrote it.
+    pub fn push_text(&mut self, key: &str, value: &str) {
+        self.separate();
+        self.0.push_str(key);
+        self.0.push(':');
+        self.0.push_str(value);
+    }
+
+    fn separate(&mut self) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Writes one JSON object field by field, in the order the fields are given.
 pub struct ObjectWriter {
     out: String,
@@ -109,6 +143,18 @@ impl ObjectWriter {
         self.empty = false;
         push_string(&mut self.out, name);
         self.out.push(':');
+    }
+
+    /// Fields written already (see [`RawMembers`]).
+    pub fn members(&mut self, members: &RawMembers) {
+        if members.0.is_empty() {
+            return;
+        }
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        self.out.push_str(&members.0);
     }
 
     /// A string field.

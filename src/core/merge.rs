@@ -38,7 +38,7 @@ pub fn merge_objects(base: &RawJson, overlay: &RawJson) -> RawJson {
 /// The `(key, value)` texts of an object's top-level fields, keys still quoted; `None`
 /// if `text` is not an object. Expects the compact JSON `JSON.stringify` writes, but
 /// tolerates whitespace.
-fn members(text: &str) -> Option<Vec<(&str, &str)>> {
+pub fn members(text: &str) -> Option<Vec<(&str, &str)>> {
     let mut scanner = Scanner { text, at: 0 };
     scanner.expect(b'{')?;
     let mut fields = Vec::new();

@@ -7,7 +7,7 @@ use crate::prelude::*;
 use super::clock::Clock;
 use super::event::{self, Head};
 use super::identity::{event_user, ThreadUser, User};
-use super::json::RawJson;
+use super::json::{RawJson, RawMembers};
 use super::outbox::{Outbox, Policy};
 use super::stats::Dropped;
 
@@ -145,7 +145,7 @@ impl Tracker {
         run_id: &str,
         user: &ThreadUser,
         parent_run_id: Option<&str>,
-        fields: &[(String, RawJson)],
+        fields: &RawMembers,
     ) -> Option<Dropped> {
         let head = Head {
             event: event_name,

@@ -3,7 +3,7 @@
 
 use super::event::RUNTIME;
 use super::identity::{ThreadUser, User};
-use super::json::RawJson;
+use super::json::{RawJson, RawMembers};
 use super::outbox::{Next, Policy};
 use super::tracker::{Thread, Tracker};
 use crate::prelude::*;
@@ -184,10 +184,9 @@ fn logs_attach_to_the_latest_thread() {
 #[test]
 fn custom_events_keep_the_callers_fields_in_order() {
     let mut tracker = tracker();
-    let fields = vec![
-        ("name".to_string(), raw(r#""gpt-4""#)),
-        ("input".to_string(), raw(r#""Hi""#)),
-    ];
+    let mut fields = RawMembers::default();
+    fields.push("name", &raw(r#""gpt-4""#));
+    fields.push_text(r#""input""#, r#""Hi""#);
     let user = ThreadUser {
         id: Some("svc".into()),
         props: None,
