@@ -271,13 +271,16 @@ pub fn save_now() {
             .then(|| persisted::encode_within(now, &events, persisted::STORED_BYTES).0)
     });
     let key = own_key(&project);
-    match text.flatten() {
-        Some(text) => {
+    match text {
+        Some(Some(text)) => {
             STORE.with(|store| store.set(&key, &text));
             if !USES_LOCKS.with(Cell::get) {
                 SAVE_TIMER.with(|timer| timer.arm(now + HEARTBEAT_MS, now));
             }
         }
-        None => STORE.with(|store| store.remove(&key)),
+        Some(None) => STORE.with(|store| store.remove(&key)),
+        // The tracker is busy (a re-entrant call): what is stored stays; the next save
+        // writes the queue. Removing it here could lose the events.
+        None => {}
     }
 }
