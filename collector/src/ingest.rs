@@ -14,18 +14,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::auth;
 use crate::connection::ConnectionKill;
 use crate::faults::Fault;
+use crate::json_text::{self, Object};
 use crate::payload::{self, IncomingEvent, Payload};
 use crate::request_body::{read_limited, BodyError, INGEST_BODY_LIMIT};
 use crate::responses::message;
 use crate::state::SharedState;
 use crate::stats::Tally;
 use crate::storage::{Accepted, Storage, StoreOutcome};
-use crate::validation::{validate, ValidEvent};
+use crate::validation::{validate_fields, ValidEvent};
 
 /// The handler.
 pub async fn ingest(State(state): State<SharedState>, request: Request) -> Response {
@@ -102,10 +102,9 @@ async fn process(state: &SharedState, headers: &HeaderMap, body: Body) -> Respon
         Ok(project) => project,
         Err(unauthenticated) => return unauthenticated.into_response(),
     };
-    let Payload::Events(mut events) = payload else {
+    let Payload::Events(events) = payload else {
         return message(StatusCode::INTERNAL_SERVER_ERROR, "Missing events payload.");
     };
-    payload::sort_by_timestamp(&mut events);
 
     let received_at = now_millis();
     // Counting happens in the same blocking task as storing, so that a client going away
@@ -155,35 +154,66 @@ struct EventResult {
     outcome: Outcome,
 }
 
-/// Validates every event and stores the valid ones, keeping the batch order.
+/// One event of the batch with its top level, read once for its place, its result's id and its
+/// checks.
+struct ReadEvent<'a> {
+    text: &'a str,
+    fields: Option<Object<'a>>,
+    /// `timestamp` if it is a number, else minus infinity.
+    sort_key: f64,
+}
+
+impl<'a> ReadEvent<'a> {
+    fn new(incoming: &'a IncomingEvent) -> Self {
+        let fields = Object::parse(&incoming.raw);
+        let timestamp = fields
+            .as_ref()
+            .and_then(|fields| fields.get("timestamp"))
+            .and_then(json_text::number);
+        ReadEvent {
+            text: incoming.raw.get(),
+            fields,
+            sort_key: timestamp.unwrap_or(f64::NEG_INFINITY),
+        }
+    }
+}
+
+/// Sorts the batch by `timestamp` (stably, as the real server does before applying it; events
+/// without a numeric timestamp, which will be rejected, go first), then validates every event
+/// and stores the valid ones in that order.
 fn apply_batch(
     storage: &Storage,
     project: &str,
     received_at: i64,
     events: &[IncomingEvent],
 ) -> rusqlite::Result<Vec<EventResult>> {
-    let checked: Vec<Result<ValidEvent<'_>, String>> =
-        events.iter().map(|event| validate(&event.value)).collect();
-    let accepted: Vec<Accepted<'_>> = events
+    let mut batch: Vec<ReadEvent<'_>> = events.iter().map(ReadEvent::new).collect();
+    batch.sort_by(|a, b| a.sort_key.total_cmp(&b.sort_key));
+    let checked: Vec<Result<ValidEvent<'_>, String>> = batch
+        .iter()
+        .map(|event| validate_fields(event.fields.as_ref()))
+        .collect();
+    let accepted: Vec<Accepted<'_>> = batch
         .iter()
         .zip(&checked)
-        .filter_map(|(incoming, check)| {
+        .filter_map(|(event, check)| {
             Some(Accepted {
-                text: &incoming.text,
-                event: *check.as_ref().ok()?,
+                text: event.text,
+                event: check.as_ref().ok()?,
             })
         })
         .collect();
     let mut stored = storage.store(project, received_at, &accepted)?.into_iter();
-    Ok(events
+    Ok(batch
         .iter()
         .zip(checked)
-        .map(|(incoming, check)| EventResult {
-            id: incoming
-                .value
-                .get("runId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+        .map(|(event, check)| EventResult {
+            id: event
+                .fields
+                .as_ref()
+                .and_then(|fields| fields.get("runId"))
+                .and_then(json_text::string)
+                .map(String::from),
             outcome: match check {
                 Err(reason) => Outcome::Rejected(reason),
                 Ok(_) => match stored.next() {
@@ -221,5 +251,58 @@ impl<'a> From<&'a EventResult> for EventResultBody<'a> {
             success: error.is_none(),
             error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::header::CONTENT_TYPE;
+
+    fn results(body: &str) -> Vec<(Option<String>, bool)> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, "application/json".parse().unwrap());
+        let Ok(Payload::Events(events)) = payload::parse(&headers, body.as_bytes()) else {
+            panic!("no events in {body}");
+        };
+        let storage = Storage::open(":memory:").unwrap();
+        apply_batch(&storage, "p", 0, &events)
+            .unwrap()
+            .into_iter()
+            .map(|result| (result.id, matches!(result.outcome, Outcome::Stored)))
+            .collect()
+    }
+
+    #[test]
+    fn the_batch_is_applied_sorted_stably_with_bad_timestamps_first() {
+        let run = |id: &str, timestamp: &str| {
+            format!(r#"{{"type":"llm","event":"start","runId":"{id}","timestamp":{timestamp}}}"#)
+        };
+        let body = format!(
+            r#"{{"events":[{},{},{},{},{},{}]}}"#,
+            run("a", "3"),
+            run("b", "1"),
+            run("c", "3"),
+            run("d", r#""soon""#),
+            run("e", "2.5"),
+            run("f", "0"),
+        );
+        let order: Vec<_> = results(&body)
+            .into_iter()
+            .map(|(id, stored)| (id.unwrap_or_default(), stored))
+            .collect();
+        let expected = [
+            ("d", false),
+            ("f", true),
+            ("b", true),
+            ("e", true),
+            ("a", true),
+            ("c", true),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(id, ok)| (id.to_string(), *ok))
+            .collect();
+        assert_eq!(order, expected);
     }
 }

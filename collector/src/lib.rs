@@ -18,6 +18,7 @@ mod connection;
 mod cors;
 mod faults;
 mod ingest;
+mod json_text;
 mod payload;
 mod read_api;
 mod request_body;

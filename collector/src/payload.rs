@@ -1,23 +1,21 @@
 //! Turning an ingest body into the list of events to apply, as the real server reads it.
 //!
-//! Each event keeps the exact text it was sent as (stored as received) next to its parsed value
-//! (used for the checks).
+//! Each event is kept as the exact text it was sent as (stored as received, and read for the
+//! checks by [`crate::json_text`], so that it may nest to any depth).
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
+use crate::json_text::{self, Object};
 use crate::responses::message;
 
-/// One event of a batch.
+/// One event of a batch, its top level read later, once (see `ingest.rs`).
 #[derive(Debug)]
 pub struct IncomingEvent {
-    pub value: Value,
     /// The event's JSON text exactly as it appeared in the body.
-    pub text: String,
+    pub raw: Box<RawValue>,
 }
 
 /// What the body holds, once it could be read.
@@ -39,46 +37,43 @@ impl IntoResponse for InvalidJson {
 }
 
 /// Parses the body when it is declared JSON; anything else (`text/plain`, no content type) is
-/// left unparsed and so has no `events`, like on the real server. Malformed JSON is a 400.
+/// left unparsed and so has no `events`, like on the real server. Malformed JSON is a 400; JSON
+/// nested to any depth is taken, as `JSON.parse` takes it.
 pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Payload, InvalidJson> {
     if !is_json_content_type(headers) || bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Payload::MissingEvents);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| invalid_json("body is not UTF-8"))?;
-    let top: &RawValue = serde_json::from_str(text).map_err(invalid_json)?;
-    match top.get().trim_start().chars().next() {
-        Some('{') => {}
-        // An array is JSON, but has no `events`.
-        Some('[') => return Ok(Payload::MissingEvents),
-        // Like koa-bodyparser in strict mode, only objects and arrays are JSON bodies.
-        _ => return Err(invalid_json("only objects and arrays are accepted")),
-    }
+    let envelope = match text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .chars()
+        .next()
+    {
+        // Read and checked in one pass: the body may be 20 MB.
+        Some('{') => Object::parse_text(text).map_err(invalid_json)?,
+        first => {
+            serde_json::from_str::<&RawValue>(text).map_err(invalid_json)?;
+            return match first {
+                // An array is JSON, but has no `events`.
+                Some('[') => Ok(Payload::MissingEvents),
+                // Like koa-bodyparser in strict mode, only objects and arrays are JSON bodies.
+                _ => Err(invalid_json("only objects and arrays are accepted")),
+            };
+        }
+    };
 
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        events: Option<&'a RawValue>,
-    }
-    let envelope: Envelope<'_> = serde_json::from_str(top.get()).map_err(invalid_json)?;
-    let Some(events) = envelope.events else {
+    let Some(events) = envelope.present("events") else {
         return Ok(Payload::MissingEvents);
     };
 
     // `events` is a list, or one bare event (which the real server also takes).
-    let items: Vec<&RawValue> = if events.get().trim_start().starts_with('[') {
-        serde_json::from_str(events.get()).map_err(invalid_json)?
-    } else {
-        vec![events]
-    };
+    let items = json_text::array(events).unwrap_or_else(|| vec![events]);
     let events = items
         .into_iter()
-        .map(|item| {
-            Ok(IncomingEvent {
-                value: serde_json::from_str(item.get()).map_err(invalid_json)?,
-                text: item.get().to_string(),
-            })
+        .map(|item| IncomingEvent {
+            raw: item.to_owned(),
         })
-        .collect::<Result<Vec<_>, InvalidJson>>()?;
+        .collect();
     Ok(Payload::Events(events))
 }
 
@@ -100,19 +95,6 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     essence == "application/json"
         || essence == "application/csp-report"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-/// Stable sort by `timestamp`, as the real server does before applying a batch. Events without
-/// a numeric timestamp (they will be rejected) go first.
-pub fn sort_by_timestamp(events: &mut [IncomingEvent]) {
-    let key = |event: &IncomingEvent| {
-        event
-            .value
-            .get("timestamp")
-            .and_then(Value::as_f64)
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    events.sort_by(|a, b| key(a).total_cmp(&key(b)));
 }
 
 #[cfg(test)]
@@ -144,7 +126,11 @@ mod tests {
         assert_eq!(events(r#"{"events":[{"a":1}, 2]}"#).len(), 2);
         let single = events(r#"{"events": {"z":1, "a":2}}"#);
         assert_eq!(single.len(), 1);
-        assert_eq!(single[0].text, r#"{"z":1, "a":2}"#, "text kept as sent");
+        assert_eq!(
+            single[0].raw.get(),
+            r#"{"z":1, "a":2}"#,
+            "text kept as sent"
+        );
         assert!(is_missing(&json_headers(), r#"{"events":null}"#));
         assert!(is_missing(&json_headers(), r#"{"other":1}"#));
         assert!(is_missing(&json_headers(), "[1]"));
@@ -152,8 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn read_as_json_parse_reads_it() {
+        // The last `events` wins; lone surrogates, huge numbers and any depth are taken.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let body =
+            format!(r#"{{"events":[1],"events":[{{"runId":"b\ud800","n":1e400,"d":{deep}}}]}}"#);
+        let batch = events(&body);
+        assert_eq!(batch.len(), 1);
+        assert!(batch[0]
+            .raw
+            .get()
+            .starts_with(r#"{"runId":"b\ud800","n":1e400,"d":[[["#));
+    }
+
+    #[test]
     fn malformed_json_is_a_400() {
-        for body in ["{", "5", "\"s\"", "{\"events\":[1,]}"] {
+        for body in ["{", "5", "\"s\"", "{\"events\":[1,]}", "\u{feff}{}"] {
             let error = parse(&json_headers(), body.as_bytes()).unwrap_err();
             assert_eq!(
                 error.into_response().status(),
@@ -178,19 +178,5 @@ mod tests {
             headers.insert(CONTENT_TYPE, value.parse().unwrap());
             assert_eq!(!is_missing(&headers, body), parsed, "{value}");
         }
-    }
-
-    #[test]
-    fn sorting_is_stable_and_puts_bad_timestamps_first() {
-        let mut batch = events(
-            r#"{"events":[{"n":1,"timestamp":3},{"n":2,"timestamp":1},{"n":3,"timestamp":3},
-                         {"n":4},{"n":5,"timestamp":2.5}]}"#,
-        );
-        sort_by_timestamp(&mut batch);
-        let order: Vec<_> = batch
-            .iter()
-            .map(|e| e.value["n"].as_i64().unwrap())
-            .collect();
-        assert_eq!(order, [4, 2, 5, 1, 3]);
     }
 }

@@ -8,11 +8,14 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use crate::json_text::{self, Object};
 use crate::validation::ValidEvent;
 
 const SCHEMA: &str = "
@@ -58,7 +61,7 @@ CREATE TABLE IF NOT EXISTS feedback (
 #[derive(Debug, Clone, Copy)]
 pub struct Accepted<'a> {
     pub text: &'a str,
-    pub event: ValidEvent<'a>,
+    pub event: &'a ValidEvent<'a>,
 }
 
 /// What became of one accepted event.
@@ -79,13 +82,16 @@ pub struct StoredEvent {
     pub event: Box<RawValue>,
 }
 
+// The views below hold JSON as text (`RawValue`), exactly as stored: printing it is copying
+// it, whatever its depth.
+
 /// One user, as `GET /api/users` lists it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub project: String,
     pub user_id: String,
-    pub user_props: Value,
+    pub user_props: Option<Box<RawValue>>,
     pub first_seen: i64,
     pub last_seen: i64,
     pub thread_count: i64,
@@ -98,7 +104,7 @@ pub struct ThreadSummary {
     pub id: String,
     pub project: String,
     pub user_id: Option<String>,
-    pub tags: Value,
+    pub tags: Box<RawValue>,
     pub message_count: i64,
 }
 
@@ -109,8 +115,8 @@ pub struct ThreadDetail {
     pub id: String,
     pub project: String,
     pub user_id: Option<String>,
-    pub user_props: Value,
-    pub tags: Value,
+    pub user_props: Option<Box<RawValue>>,
+    pub tags: Box<RawValue>,
     pub messages: Vec<MessageView>,
 }
 
@@ -119,12 +125,12 @@ pub struct ThreadDetail {
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     pub run_id: String,
-    pub role: Value,
-    pub content: Value,
-    pub timestamp: Value,
+    pub role: Option<Box<RawValue>>,
+    pub content: Option<Box<RawValue>>,
+    pub timestamp: Option<Box<RawValue>>,
     /// The `message` object exactly as it was received.
     pub message: Option<Box<RawValue>>,
-    pub feedback: Value,
+    pub feedback: Option<Box<RawValue>>,
 }
 
 pub struct Storage {
@@ -206,7 +212,7 @@ impl Storage {
             Ok(UserView {
                 project: row.get(0)?,
                 user_id: row.get(1)?,
-                user_props: parse_optional_json(row.get(2)?),
+                user_props: row.get::<_, Option<String>>(2)?.map(raw_json),
                 first_seen: row.get(3)?,
                 last_seen: row.get(4)?,
                 thread_count: row.get(5)?,
@@ -282,18 +288,19 @@ impl Storage {
         let messages = statement
             .query_map(params![project, id], |row| {
                 let text: String = row.get(1)?;
-                let fields = MessageFields::from_event_text(&text);
-                let message: Value = fields
-                    .message
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                    .unwrap_or(Value::Null);
+                let event = serde_json::from_str::<&RawValue>(&text)
+                    .ok()
+                    .and_then(Object::parse)
+                    .unwrap_or_default();
+                let message = event.get("message");
+                let message_fields = message.and_then(Object::parse).unwrap_or_default();
                 Ok(MessageView {
                     run_id: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                    role: message.get("role").cloned().unwrap_or(Value::Null),
-                    content: message.get("content").cloned().unwrap_or(Value::Null),
-                    timestamp: fields.timestamp,
-                    message: fields.message.map(RawValue::to_owned),
-                    feedback: parse_optional_json(row.get(2)?),
+                    role: message_fields.get("role").map(RawValue::to_owned),
+                    content: message_fields.get("content").map(RawValue::to_owned),
+                    timestamp: event.get("timestamp").map(RawValue::to_owned),
+                    message: message.map(RawValue::to_owned),
+                    feedback: row.get::<_, Option<String>>(2)?.map(raw_json),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -302,7 +309,7 @@ impl Storage {
             id: id.to_string(),
             project,
             user_id,
-            user_props: parse_optional_json(user_props),
+            user_props: user_props.map(raw_json),
             tags: tags_or_empty(tags),
             messages,
         }))
@@ -347,8 +354,8 @@ fn store_one(
 /// What makes two deliveries "the same event": project, `type`, `event`, `runId` and
 /// `timestamp`. Logs have no `runId`, so for them the whole event is the key.
 fn dedupe_key(project: &str, accepted: &Accepted<'_>) -> String {
-    let event = &accepted.event;
-    match event.run_id {
+    let event = accepted.event;
+    match &event.run_id {
         Some(run_id) => json!([project, event.kind, event.event, run_id, event.timestamp]),
         None => json!([project, "whole-event", accepted.text]),
     }
@@ -364,16 +371,16 @@ fn update_user(
     received_at: i64,
     event: &ValidEvent<'_>,
 ) -> rusqlite::Result<()> {
-    let Some(user_id) = event.user_id else {
+    let Some(user_id) = &event.user_id else {
         return Ok(());
     };
-    let ends_a_run = event.kind != Some("log") && matches!(event.event, "end" | "error");
+    let ends_a_run =
+        event.kind.as_deref() != Some("log") && matches!(event.event.as_ref(), "end" | "error");
     if ends_a_run {
         return Ok(());
     }
-    let props = event
-        .user_props
-        .map(|props| Value::Object(props.clone()).to_string());
+    // As received: copied, never parsed into a tree, so any depth is fine.
+    let props = event.user_props.map(RawValue::get);
     tx.prepare_cached(
         "INSERT INTO users (project, user_id, props, first_seen, last_seen)
          VALUES (?1, ?2, ?3, ?4, ?4)
@@ -392,7 +399,7 @@ fn update_thread(
     project: &str,
     event: &ValidEvent<'_>,
 ) -> rusqlite::Result<()> {
-    let (Some("thread"), Some(thread_id)) = (event.kind, event.parent_run_id) else {
+    let (Some("thread"), Some(thread_id)) = (event.kind.as_deref(), &event.parent_run_id) else {
         return Ok(());
     };
     tx.prepare_cached("INSERT OR IGNORE INTO threads (project, id) VALUES (?1, ?2)")?
@@ -401,13 +408,11 @@ fn update_thread(
         tx.prepare_cached("UPDATE threads SET user_id = ?3 WHERE project = ?1 AND id = ?2")?
             .execute(params![project, thread_id, event.user_id])?;
     }
-    if let Some(tags) = event.thread_tags {
+    if let Some(tags) = &event.thread_tags {
+        // Strings only, so printing them cannot fail.
+        let tags = serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_string());
         tx.prepare_cached("UPDATE threads SET tags = ?3 WHERE project = ?1 AND id = ?2")?
-            .execute(params![
-                project,
-                thread_id,
-                Value::Array(tags.clone()).to_string()
-            ])?;
+            .execute(params![project, thread_id, tags])?;
     }
     Ok(())
 }
@@ -419,85 +424,92 @@ fn merge_feedback(
     project: &str,
     event: &ValidEvent<'_>,
 ) -> rusqlite::Result<()> {
-    let (Some(feedback), Some(run_id)) = (event.feedback, event.run_id) else {
+    let (Some(feedback), Some(run_id)) = (event.feedback, &event.run_id) else {
         return Ok(());
     };
     let stored: Option<String> = tx
         .prepare_cached("SELECT feedback FROM feedback WHERE project = ?1 AND run_id = ?2")?
         .query_row(params![project, run_id], |row| row.get(0))
         .optional()?;
-    let mut merged = match stored.map(parse_json) {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    for (key, value) in feedback {
-        merged.insert(key.clone(), value.clone());
-    }
+    let stored = stored
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok());
     tx.prepare_cached(
         "INSERT INTO feedback (project, run_id, feedback) VALUES (?1, ?2, ?3)
          ON CONFLICT (project, run_id) DO UPDATE SET feedback = excluded.feedback",
     )?
-    .execute(params![project, run_id, Value::Object(merged).to_string()])?;
+    .execute(params![project, run_id, merge_objects(stored, feedback)])?;
     Ok(())
 }
 
-/// The parts of a stored message event that its view shows as they were received.
-#[derive(Deserialize)]
-struct MessageFields<'a> {
-    #[serde(borrow, default)]
-    message: Option<&'a RawValue>,
-    #[serde(default)]
-    timestamp: Value,
-}
-
-impl<'a> MessageFields<'a> {
-    fn from_event_text(text: &'a str) -> Self {
-        serde_json::from_str(text).unwrap_or(MessageFields {
-            message: None,
-            timestamp: Value::Null,
-        })
+/// `{...old, ...new}` as JavaScript spreads it, on the objects' text: each key once, in the
+/// order first seen, with its last value. The values are copied as text, never parsed.
+fn merge_objects(old: Option<&RawValue>, new: &RawValue) -> String {
+    let mut order: Vec<(&RawValue, &RawValue)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let objects = old
+        .and_then(Object::parse)
+        .into_iter()
+        .chain(Object::parse(new));
+    for object in objects {
+        for &(key, value) in object.members() {
+            let name = json_text::string(key).unwrap_or_default().into_owned();
+            match index.get(&name) {
+                Some(&at) => order[at] = (key, value),
+                None => {
+                    index.insert(name, order.len());
+                    order.push((key, value));
+                }
+            }
+        }
     }
+    let members: Vec<String> = order
+        .iter()
+        .map(|(key, value)| format!("{}:{}", key.get(), value.get()))
+        .collect();
+    format!("{{{}}}", members.join(","))
 }
 
-/// Stored event text as JSON; text that is somehow not JSON comes back as a JSON string.
+/// Stored JSON text to serve as it is; text that is somehow not JSON comes back as a JSON
+/// string saying so. Checking it is a loop, not a recursion: any depth is fine.
 fn raw_json(text: String) -> Box<RawValue> {
     match RawValue::from_string(text) {
         Ok(raw) => raw,
-        Err(_) => serde_json::value::to_raw_value("unreadable stored event").unwrap_or_default(),
+        Err(_) => serde_json::value::to_raw_value("unreadable stored JSON").unwrap_or_default(),
     }
 }
 
-/// Stored JSON back to a value; text that is somehow not JSON comes back as a string.
-fn parse_json(text: String) -> Value {
-    serde_json::from_str(&text).unwrap_or(Value::String(text))
-}
-
-fn parse_optional_json(text: Option<String>) -> Value {
-    text.map(parse_json).unwrap_or(Value::Null)
-}
-
-fn tags_or_empty(text: Option<String>) -> Value {
-    text.map(parse_json).unwrap_or_else(|| json!([]))
+fn tags_or_empty(text: Option<String>) -> Box<RawValue> {
+    raw_json(text.unwrap_or_else(|| "[]".to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::validation::validate;
+    use serde_json::Value;
 
     const PROJECT: &str = "0b3a4e7c-1f2d-4c5b-9a8e-7d6c5b4a3f21";
 
     fn store(storage: &Storage, values: &[Value]) -> Vec<StoreOutcome> {
-        let texts: Vec<String> = values.iter().map(Value::to_string).collect();
-        let accepted: Vec<_> = values
+        let texts: Vec<Box<RawValue>> = values
             .iter()
-            .zip(&texts)
-            .map(|(value, text)| Accepted {
-                text,
-                event: validate(value).unwrap(),
+            .map(|value| serde_json::value::to_raw_value(value).unwrap())
+            .collect();
+        let events: Vec<ValidEvent<'_>> = texts.iter().map(|t| validate(t).unwrap()).collect();
+        let accepted: Vec<_> = texts
+            .iter()
+            .zip(&events)
+            .map(|(text, event)| Accepted {
+                text: text.get(),
+                event,
             })
             .collect();
         storage.store(PROJECT, 1000, &accepted).unwrap()
+    }
+
+    fn value(raw: Option<&RawValue>) -> Value {
+        raw.map_or(Value::Null, |raw| serde_json::from_str(raw.get()).unwrap())
     }
 
     #[test]
@@ -529,12 +541,17 @@ mod tests {
             ],
         );
         let users = storage.users(None).unwrap();
-        assert_eq!(users[0].user_props, json!({"name":"B"}));
+        assert_eq!(value(users[0].user_props.as_deref()), json!({"name":"B"}));
         assert_eq!(users[0].thread_count, 1);
         let thread = storage.thread("t", None).unwrap().unwrap();
         assert_eq!(
-            thread.messages[0].feedback,
+            value(thread.messages[0].feedback.as_deref()),
             json!({"thumb":"down","comment":"c"})
+        );
+        assert_eq!(
+            thread.messages[0].feedback.as_deref().unwrap().get(),
+            r#"{"comment":"c","thumb":"down"}"#,
+            "merged in place, in the order the keys came (json! sorts them)"
         );
         assert!(storage.thread("nope", None).unwrap().is_none());
     }
