@@ -169,7 +169,8 @@ impl<'a> ReadEvent<'a> {
         let timestamp = fields
             .as_ref()
             .and_then(|fields| fields.get("timestamp"))
-            .and_then(json_text::number);
+            .and_then(json_text::number)
+            .filter(|_| !incoming.unwrapped);
         ReadEvent {
             text: incoming.raw.get(),
             fields,
@@ -279,7 +280,7 @@ mod tests {
             format!(r#"{{"type":"llm","event":"start","runId":"{id}","timestamp":{timestamp}}}"#)
         };
         let body = format!(
-            r#"{{"events":[{},{},{},{},{},{}]}}"#,
+            r#"{{"events":[{},{},{},{},{},[{}]]}}"#,
             run("a", "3"),
             run("b", "1"),
             run("c", "3"),

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// What a JSON text holds, told by its first character.
@@ -37,6 +37,18 @@ pub fn kind(raw: &RawValue) -> Kind {
     }
 }
 
+/// Whether JavaScript would find the value falsy: `null`, `false`, `0` (in any spelling,
+/// `-0.0e5` and `1e-400` included) and `""`.
+pub fn is_falsy(raw: &RawValue) -> bool {
+    match kind(raw) {
+        Kind::Null => true,
+        Kind::Bool => raw.get() == "false",
+        Kind::Number => number(raw) == Some(0.0),
+        Kind::String => raw.get() == "\"\"",
+        Kind::Array | Kind::Object => false,
+    }
+}
+
 /// The value of a number as `JSON.parse` reads it: past `f64`'s range it is infinite.
 pub fn number(raw: &RawValue) -> Option<f64> {
     match kind(raw) {
@@ -50,6 +62,37 @@ pub fn number(raw: &RawValue) -> Option<f64> {
 pub fn array(raw: &RawValue) -> Option<Vec<&RawValue>> {
     match kind(raw) {
         Kind::Array => serde_json::from_str(raw.get()).ok(),
+        _ => None,
+    }
+}
+
+/// The element of an array of exactly one element; `None` for anything else. The elements past
+/// the first are only counted, so a huge array costs no memory here.
+pub fn single_element(raw: &RawValue) -> Option<&RawValue> {
+    struct Single;
+
+    impl<'de> Visitor<'de> for Single {
+        type Value = Option<&'de RawValue>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON array")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element::<&'de RawValue>()?;
+            let mut more = false;
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                more = true;
+            }
+            Ok(first.filter(|_| !more))
+        }
+    }
+
+    match kind(raw) {
+        Kind::Array => {
+            let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+            deserializer.deserialize_seq(Single).ok().flatten()
+        }
         _ => None,
     }
 }
@@ -180,20 +223,24 @@ mod tests {
     }
 
     #[test]
-    fn kinds_and_numbers_as_in_javascript() {
-        for (text, expected) in [
-            ("null", Kind::Null),
-            ("false", Kind::Bool),
-            ("true", Kind::Bool),
-            ("-0.0e5", Kind::Number),
-            ("\"\"", Kind::String),
-            ("[]", Kind::Array),
-            ("{}", Kind::Object),
+    fn kinds_and_falsiness_as_in_javascript() {
+        for (text, expected, falsy) in [
+            ("null", Kind::Null, true),
+            ("false", Kind::Bool, true),
+            ("true", Kind::Bool, false),
+            ("0", Kind::Number, true),
+            ("-0.0e5", Kind::Number, true),
+            ("1e-400", Kind::Number, true),
+            ("-1", Kind::Number, false),
+            ("\"\"", Kind::String, true),
+            ("\" \"", Kind::String, false),
+            ("[]", Kind::Array, false),
+            ("{}", Kind::Object, false),
         ] {
             assert_eq!(kind(raw(text)), expected, "{text}");
+            assert_eq!(is_falsy(raw(text)), falsy, "{text}");
         }
         assert_eq!(number(raw("1e400")), Some(f64::INFINITY));
-        assert_eq!(number(raw("1e-400")), Some(0.0));
         assert_eq!(number(raw("-12.5E1")), Some(-125.0));
         assert_eq!(number(raw("\"1\"")), None);
     }
@@ -224,6 +271,13 @@ mod tests {
         assert!(Object::parse(raw("[1]")).is_none());
         assert_eq!(array(raw("[1, [2], {}]")).unwrap().len(), 3);
         assert!(array(raw("{}")).is_none());
+        assert_eq!(
+            single_element(raw("[ {\"a\":[1]} ]")).unwrap().get(),
+            r#"{"a":[1]}"#
+        );
+        for not_one in ["[]", "[1,2]", "{}", "1"] {
+            assert!(single_element(raw(not_one)).is_none(), "{not_one}");
+        }
     }
 
     #[test]
@@ -232,6 +286,7 @@ mod tests {
         let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         let deep = raw(&text);
         assert_eq!(array(deep).unwrap().len(), 1);
+        assert!(single_element(deep).is_some());
         let text = format!(
             r#"{{"a":{}1{}}}"#,
             r#"{"a":"#.repeat(depth),

@@ -16,6 +16,25 @@ use crate::responses::message;
 pub struct IncomingEvent {
     /// The event's JSON text exactly as it appeared in the body.
     pub raw: Box<RawValue>,
+    /// Taken out of a one-element array: the real server unwraps such an item after sorting the
+    /// batch, so it sorts as having no timestamp.
+    pub unwrapped: bool,
+}
+
+impl IncomingEvent {
+    /// An item of `events`; one that is an array of one element stands for that element.
+    fn new(item: &RawValue) -> IncomingEvent {
+        match json_text::single_element(item) {
+            Some(only) => IncomingEvent {
+                raw: only.to_owned(),
+                unwrapped: true,
+            },
+            None => IncomingEvent {
+                raw: item.to_owned(),
+                unwrapped: false,
+            },
+        }
+    }
 }
 
 /// What the body holds, once it could be read.
@@ -37,13 +56,20 @@ impl IntoResponse for InvalidJson {
 }
 
 /// Parses the body when it is declared JSON; anything else (`text/plain`, no content type) is
-/// left unparsed and so has no `events`, like on the real server. Malformed JSON is a 400; JSON
-/// nested to any depth is taken, as `JSON.parse` takes it.
+/// left unparsed and so has no `events`, like on the real server. Malformed JSON is a 400.
+///
+/// Like the real server's body parser (co-body: raw-body, then `JSON.parse`): an empty body is
+/// `{}` (but one of only whitespace is malformed), bytes that are not UTF-8 are read as U+FFFD,
+/// a leading byte order mark is skipped, and JSON nested to any depth is taken.
 pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Payload, InvalidJson> {
-    if !is_json_content_type(headers) || bytes.iter().all(u8::is_ascii_whitespace) {
+    if !is_json_content_type(headers) || bytes.is_empty() {
         return Ok(Payload::MissingEvents);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| invalid_json("body is not UTF-8"))?;
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if text.is_empty() {
+        return Ok(Payload::MissingEvents);
+    }
     let envelope = match text
         .trim_start_matches([' ', '\t', '\n', '\r'])
         .chars()
@@ -62,18 +88,14 @@ pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Payload, InvalidJson> 
         }
     };
 
-    let Some(events) = envelope.present("events") else {
+    // The real server checks `if (!events)`: null, false, 0 and "" are missing too.
+    let Some(events) = envelope.get("events").filter(|e| !json_text::is_falsy(e)) else {
         return Ok(Payload::MissingEvents);
     };
 
     // `events` is a list, or one bare event (which the real server also takes).
     let items = json_text::array(events).unwrap_or_else(|| vec![events]);
-    let events = items
-        .into_iter()
-        .map(|item| IncomingEvent {
-            raw: item.to_owned(),
-        })
-        .collect();
+    let events = items.into_iter().map(IncomingEvent::new).collect();
     Ok(Payload::Events(events))
 }
 
@@ -131,29 +153,57 @@ mod tests {
             r#"{"z":1, "a":2}"#,
             "text kept as sent"
         );
-        assert!(is_missing(&json_headers(), r#"{"events":null}"#));
         assert!(is_missing(&json_headers(), r#"{"other":1}"#));
         assert!(is_missing(&json_headers(), "[1]"));
-        assert!(is_missing(&json_headers(), "  "));
+        assert!(is_missing(&json_headers(), ""));
+        assert!(is_missing(&json_headers(), "\u{feff}"));
+    }
+
+    #[test]
+    fn events_that_javascript_finds_falsy_are_missing() {
+        for events in ["null", "false", "0", "-0.0", "\"\""] {
+            let body = format!(r#"{{"events":{events}}}"#);
+            assert!(is_missing(&json_headers(), &body), "{body}");
+        }
+        for events in ["true", "1", "\" \"", "[]", "{}"] {
+            let body = format!(r#"{{"events":{events}}}"#);
+            assert!(!is_missing(&json_headers(), &body), "{body}");
+        }
     }
 
     #[test]
     fn read_as_json_parse_reads_it() {
-        // The last `events` wins; lone surrogates, huge numbers and any depth are taken.
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let body =
-            format!(r#"{{"events":[1],"events":[{{"runId":"b\ud800","n":1e400,"d":{deep}}}]}}"#);
-        let batch = events(&body);
-        assert_eq!(batch.len(), 1);
-        assert!(batch[0]
-            .raw
-            .get()
-            .starts_with(r#"{"runId":"b\ud800","n":1e400,"d":[[["#));
+        // The last `events` wins, an item of one array element is that element, and a byte
+        // order mark, bytes that are not UTF-8, lone surrogates and huge numbers are taken.
+        let batch =
+            events(r#"{"events":[1],"events":[[{"runId":"a"}],[1,2],{"runId":"b\ud800"}]}"#);
+        let texts: Vec<_> = batch.iter().map(|e| (e.raw.get(), e.unwrapped)).collect();
+        assert_eq!(
+            texts,
+            [
+                (r#"{"runId":"a"}"#, true),
+                ("[1,2]", false),
+                (r#"{"runId":"b\ud800"}"#, false)
+            ]
+        );
+        let body = b"\xef\xbb\xbf{\"events\":[{\"n\":\"\xff\",\"t\":1e400}]}";
+        let Payload::Events(batch) = parse(&json_headers(), body).unwrap() else {
+            panic!("no events");
+        };
+        assert_eq!(batch[0].raw.get(), "{\"n\":\"\u{fffd}\",\"t\":1e400}");
     }
 
     #[test]
     fn malformed_json_is_a_400() {
-        for body in ["{", "5", "\"s\"", "{\"events\":[1,]}", "\u{feff}{}"] {
+        for body in [
+            "{",
+            "5",
+            "\"s\"",
+            "{\"events\":[1,]}",
+            " ",
+            "\n\t",
+            "\u{feff} ",
+        ] {
             let error = parse(&json_headers(), body.as_bytes()).unwrap_err();
             assert_eq!(
                 error.into_response().status(),
