@@ -30,10 +30,15 @@ pub fn stats() -> JsValue {
     set(&object, "retried", stats.retried);
     set(&object, "requests", stats.requests);
     let _ = js_sys::Reflect::set(&object, &"dropped".into(), &dropped);
-    let (backend, fallbacks) = STORE.with(|store| (store.backend().name(), store.fallbacks()));
+    let (backend, fallbacks, lossy_keys) =
+        STORE.with(|store| (store.backend().name(), store.fallbacks(), store.discarded()));
     let _ = js_sys::Reflect::set(&object, &"storage".into(), &backend.into());
     set(&object, "storageFallbacks", u64::from(fallbacks));
-    set(&object, "discarded", persist::discarded());
+    set(
+        &object,
+        "discarded",
+        persist::discarded().saturating_add(lossy_keys),
+    );
     object.into()
 }
 

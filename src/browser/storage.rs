@@ -28,6 +28,9 @@ extern "C" {
     fn set_item(this: &StorageArea, key: &str, value: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = removeItem)]
     fn remove_item(this: &StorageArea, key: &str) -> Result<(), JsValue>;
+    /// `removeItem` with a key as storage gave it (it may not be valid Unicode).
+    #[wasm_bindgen(method, catch, js_name = removeItem)]
+    fn remove_key(this: &StorageArea, key: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     fn key(this: &StorageArea, index: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, getter)]
@@ -74,6 +77,8 @@ pub struct Store {
     /// `sessionStorage` may hold values of an earlier fallback: a write that reaches
     /// `localStorage` removes its stale copy there.
     session_copies: Cell<bool>,
+    /// Keys under our prefix removed because their name is not valid Unicode.
+    discarded: Cell<u64>,
 }
 
 impl Default for Store {
@@ -90,12 +95,20 @@ impl Store {
             memory: RefCell::new(Vec::new()),
             fallbacks: Cell::new(0),
             session_copies: Cell::new(false),
+            discarded: Cell::new(0),
         }
     }
 
     /// Where values go now.
     pub fn backend(&self) -> Backend {
         self.backend.get()
+    }
+
+    /// Keys under a listed prefix that were removed because their name is not valid
+    /// Unicode (a lone surrogate, written by another script): such a name cannot be read
+    /// back from Rust, so the record under it could never be used.
+    pub fn discarded(&self) -> u64 {
+        self.discarded.get()
     }
 
     /// How many times the store had to fall back.
@@ -163,22 +176,11 @@ impl Store {
         let mut backend = self.backend.get();
         while backend != Backend::Memory {
             if let Some(Ok(storage)) = browser_storage(backend) {
-                let count = storage
-                    .length()
-                    .ok()
-                    .and_then(|n| n.as_f64())
-                    .unwrap_or(0.0);
-                // A page's override may claim any length: never look at more than 10^5 keys.
-                for index in 0..(count.min(100_000.0) as u32) {
-                    let key = storage.key(index).ok().and_then(|key| key.as_string());
-                    if let Some(key) = key.filter(|key| key.starts_with(prefix)) {
-                        if backend == Backend::Session {
-                            self.session_copies.set(true);
-                        }
-                        if !keys.contains(&key) {
-                            keys.push(key);
-                        }
-                    }
+                let lossy = self.list_into(&storage, prefix, backend, &mut keys);
+                for (raw, key) in lossy {
+                    let _ = storage.remove_key(&raw);
+                    self.discarded.set(self.discarded.get().saturating_add(1));
+                    console::warn(&["discarded a record whose key is not valid Unicode: ", &key]);
                 }
             }
             backend = backend.next();
@@ -191,6 +193,43 @@ impl Store {
             }
         }
         keys
+    }
+
+    /// Adds the keys of `storage` under `prefix` to `keys`; returns those whose name is
+    /// not valid Unicode (they came through with U+FFFD), as storage gave them.
+    fn list_into(
+        &self,
+        storage: &StorageArea,
+        prefix: &str,
+        backend: Backend,
+        keys: &mut Vec<String>,
+    ) -> Vec<(JsValue, String)> {
+        let mut lossy = Vec::new();
+        let count = storage
+            .length()
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(0.0);
+        // A page's override may claim any length: never look at more than 10^5 keys.
+        for index in 0..(count.min(100_000.0) as u32) {
+            let Ok(raw) = storage.key(index) else {
+                continue;
+            };
+            let Some(key) = raw.as_string().filter(|key| key.starts_with(prefix)) else {
+                continue;
+            };
+            if JsValue::from_str(&key) != raw {
+                lossy.push((raw, key));
+                continue;
+            }
+            if backend == Backend::Session {
+                self.session_copies.set(true);
+            }
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        lossy
     }
 
     /// A value an earlier page of this tab left in `sessionStorage` when it fell back.

@@ -519,7 +519,10 @@ faultCase("c4 saved lines that look like events but the server refuses: each ref
   assert.equal(stats.dropped.total, 2);
   assert.equal(stats.delivered, 2 + 4);
   assert.deepEqual(page.problems.pageErrors, []);
-  assert.equal(page.problems.warnings.filter((w) => /dropped/.test(w)).length, 2, "each refusal is reported");
+  // Reported on the console (drop warnings are at most one a second; a held-back one is
+  // counted in the next), and counted in stats() above.
+  const dropWarnings = page.problems.warnings.filter((w) => /dropped/.test(w));
+  assert.ok(dropWarnings.length >= 1 && dropWarnings.length <= 2, `the refusals are reported: ${JSON.stringify(dropWarnings)}`);
 });
 
 // A line JSON.parse reads but a strict JSON parser does not (a lone surrogate escaped as
@@ -640,20 +643,18 @@ faultCase(`c7 left-behind queues under odd tab ids (${Object.keys(ODD_TAB_IDS).l
   assertNoPageProblems(page);
 });
 
-faultCase(
-  "c8 lone surrogate in a left-behind queue's tab id: taken over too",
-  { todo: "storage key names cross into Rust lossily (U+FFFD): the key the SDK lists is not the key in storage, so getItem finds nothing and the queue stays forever (see report)" },
-  async (t) => {
-    const { collector } = suite;
-    const key = suite.newProjectKey();
-    const event = wireChat({ threadId: randomUUID(), content: "lone surrogate tab", timestamp: Date.now() - 60_000 });
-    const name = "queue:a\uD800b";
-    const page = await hostilePage(t, writeRecords(key, { [name]: queueRecord(Date.now() - 60_000, [event.line]) }), "surrogate-tab-id");
-    await readmeStoredAndUserKept(page, key);
-    assert.ok((await collector.events(key)).some((e) => e.runId === event.runId), "its event is delivered");
-    assert.equal(await page.evaluate((k) => localStorage.getItem(k), `lunary:${key}:${name}`), null, "and the queue removed");
-  },
-);
+faultCase("c8 lone surrogate in a left-behind queue's tab id: a name Rust cannot read back is discarded, counted, and removed", {}, async (t) => {
+  const { collector } = suite;
+  const key = suite.newProjectKey();
+  const event = wireChat({ threadId: randomUUID(), content: "lone surrogate tab", timestamp: Date.now() - 60_000 });
+  const name = "queue:a\uD800b";
+  const page = await hostilePage(t, writeRecords(key, { [name]: queueRecord(Date.now() - 60_000, [event.line]) }), "surrogate-tab-id");
+  const { stats } = await readmeStoredAndUserKept(page, key);
+  assert.equal(stats.discarded, 1, "the record is counted as discarded");
+  assert.ok(!(await collector.events(key)).some((e) => e.runId === event.runId), "its event is not sent");
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), `lunary:${key}:${name}`), null, "and the key is removed, not left forever");
+  assert.ok(page.problems.warnings.some((w) => /key is not valid Unicode/.test(w)), "with a warning");
+});
 
 // --- d. the quota runs out in the middle of the session -------------------------------------
 
