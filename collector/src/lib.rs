@@ -18,6 +18,8 @@ mod connection;
 mod cors;
 mod faults;
 mod ingest;
+#[cfg(test)]
+mod ingest_fuzz;
 mod json_text;
 mod payload;
 mod read_api;
