@@ -71,14 +71,30 @@ pub fn identify(
     #[wasm_bindgen(unchecked_param_type = "string")] user_id: JsValue,
     #[wasm_bindgen(unchecked_param_type = "UserProps")] user_props: Option<JsValue>,
 ) -> Result<(), JsValue> {
-    let id = args::string(&user_id, IDENTIFY_USER_ID)?;
     let user_props = user_props.unwrap_or(JsValue::UNDEFINED);
+    let props_text = if args::absent(&user_props) {
+        Some(JsValue::UNDEFINED)
+    } else {
+        // Only text counts: a function or a symbol has none, and must get its TypeError.
+        to_json::stringify(&user_props, "identify: userProps").filter(JsValue::is_string)
+    };
+    // The same call as the last one (compared in JS, nothing copied): nothing changes.
+    if let Some(text) = &props_text {
+        if runtime::repeats_last_identify(&user_id, text) {
+            return Ok(());
+        }
+    }
+    let id = args::string(&user_id, IDENTIFY_USER_ID)?;
     let props = if args::optional_object(&user_props, IDENTIFY_USER_PROPS)? {
-        to_json(&user_props, "identify: userProps")
+        props_text
+            .as_ref()
+            .and_then(JsValue::as_string)
+            .map(RawJson::trusted)
     } else {
         None
     };
-    runtime::identify(id, props);
+    let same_next_time = props_text.map(|text| (user_id, text));
+    runtime::identify(id, props, same_next_time);
     Ok(())
 }
 

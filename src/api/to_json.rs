@@ -11,8 +11,14 @@ use crate::core::json::RawJson;
 /// The JSON text of `value`, or `None` when there is none (`undefined`, a function) or it
 /// cannot be serialized. `what` names the value in the warning (`trackMessage: message`).
 pub fn to_json(value: &JsValue, what: &str) -> Option<RawJson> {
+    stringify(value, what)?.as_string().map(RawJson::trusted)
+}
+
+/// `JSON.stringify(value)` as the JS string it made (not copied into the wasm): `undefined`
+/// when there is no text, `None` (after a warning) when it throws.
+pub fn stringify(value: &JsValue, what: &str) -> Option<JsValue> {
     match js_sys::JSON::stringify(value) {
-        Ok(text) => JsValue::from(text).as_string().map(RawJson::trusted),
+        Ok(text) => Some(text.into()),
         Err(error) => {
             console::warn(&[
                 what,

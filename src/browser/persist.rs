@@ -97,7 +97,7 @@ pub fn start(project: &str) {
 fn on_own_lock() {
     MAY_WRITE.with(|cell| cell.set(true));
     adopt_now_and_later();
-    save_soon();
+    save_soon(clock::now());
     answered();
 }
 
@@ -245,8 +245,7 @@ fn is_event(line: &str) -> bool {
 }
 
 /// Writes the queue within about a second (many changes, one write).
-pub fn save_soon() {
-    let now = clock::now();
+pub fn save_soon(now: u64) {
     SAVE_TIMER.with(|timer| timer.arm(now + SAVE_DELAY_MS, now));
 }
 

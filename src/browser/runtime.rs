@@ -36,7 +36,9 @@ page_static! {
     /// The last `identify` after `init`, while nothing else changed the user: the same call
     /// again changes nothing (merging the same props twice gives the same user), so it
     /// returns at once — apps often identify on every page view or message.
-    static LAST_IDENTIFY: RefCell<Option<(String, Option<RawJson>)>> = const { RefCell::new(None) };
+    /// Held as the JS values the app passed (its user id, `JSON.stringify` of its props):
+    /// comparing them costs no copy into the wasm.
+    static LAST_IDENTIFY: RefCell<Option<(JsValue, JsValue)>> = const { RefCell::new(None) };
     /// Pending `flush()` promises: the mark each waits for and its resolver.
     static WAITERS: RefCell<Vec<(u64, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
 }
@@ -115,14 +117,19 @@ pub fn configure(endpoint: Endpoint, policy: Policy, verbose: bool, respect_do_n
 
 /// `identify`: sets the user (merging props for the same id) and saves it for the
 /// project; before `init`, remembers the call to apply to the saved user then.
-pub fn identify(id: String, props: Option<RawJson>) {
-    let repeated = LAST_IDENTIFY.with(|last| {
-        last.try_borrow()
-            .is_ok_and(|last| last.as_ref().is_some_and(|(i, p)| *i == id && *p == props))
-    });
-    if repeated {
-        return;
-    }
+/// Whether `identify(user_id, props)` repeats the last call after `init` (`props_text`:
+/// `JSON.stringify` of its props, `undefined` without); then it would change nothing.
+pub fn repeats_last_identify(user_id: &JsValue, props_text: &JsValue) -> bool {
+    LAST_IDENTIFY.with(|last| {
+        last.try_borrow().is_ok_and(|last| {
+            last.as_ref()
+                .is_some_and(|(id, text)| id == user_id && text == props_text)
+        })
+    })
+}
+
+/// `identify`; `same_next_time` is what [`repeats_last_identify`] compares a later call to.
+pub fn identify(id: String, props: Option<RawJson>, same_next_time: Option<(JsValue, JsValue)>) {
     let changed = with_tracker(|t| {
         let user = after_identify(t.user(), id.clone(), props.clone());
         let changed = t.user() != Some(&user);
@@ -134,7 +141,7 @@ pub fn identify(id: String, props: Option<RawJson>) {
             if let Some(Some(user)) = changed.filter(|_| !opted_out()) {
                 STORE.with(|store| identity_store::save(store, &key, &user));
             }
-            remember_identify(Some((id, props)));
+            remember_identify(same_next_time);
         }
         None => PENDING.with(|pending| {
             if let Ok(mut pending) = pending.try_borrow_mut() {
@@ -144,7 +151,7 @@ pub fn identify(id: String, props: Option<RawJson>) {
     }
 }
 
-fn remember_identify(last: Option<(String, Option<RawJson>)>) {
+fn remember_identify(last: Option<(JsValue, JsValue)>) {
     LAST_IDENTIFY.with(|cell| {
         if let Ok(mut cell) = cell.try_borrow_mut() {
             *cell = last;
@@ -207,7 +214,7 @@ pub fn after_track(now: u64, dropped: Option<Dropped>) {
         report::dropped(&dropped);
     }
     schedule(now);
-    persist::save_soon();
+    persist::save_soon(now);
 }
 
 /// After the outbox changed: report what it dropped, make sure it will be sent and saved.
@@ -300,7 +307,7 @@ fn apply(id: u64, reply: Reply) {
     let handled = with_tracker(|t| t.outbox.on_reply(now, id, reply, random)).unwrap_or_default();
     announce(&handled, status);
     settle_flushes();
-    persist::save_soon();
+    persist::save_soon(now);
     pump();
 }
 
