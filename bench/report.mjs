@@ -51,13 +51,13 @@ export function formatReport(r) {
       ["file", "raw", "gzip", "brotli"],
       [
         ...Object.values(size.wasm.files).map((f) => sz(f.file, f)),
-        sz("lunary-wasm, the three files", size.wasm.total),
+        sz("lunary-wasm, all files loaded", size.wasm.total),
         sz(`lunary-js: ${size.js.file}`, size.js),
         ["lunary-wasm / lunary-js", x(size.ratioRaw), x(size.ratioGzip), x(size.ratioBrotli)],
       ],
     ),
   );
-  out.push(`(the three concatenated, as make pkg prints it: ${int(size.wasm.concatenatedGzip)} B gzip; issue 7's goal: ≤ 15,000)`);
+  out.push(`(the files concatenated, as make pkg prints it: ${int(size.wasm.concatenatedGzip)} B gzip; issue 7's goal: ≤ 15,000)`);
   out.push(`Quoted in issue 7, not measured here (gzip): ${PEERS_QUOTED.map(([n, kb]) => `${n} ${kb} kB`).join(", ")}`);
   out.push("");
 

@@ -2,7 +2,7 @@
 // npm package and of lunary-js bundled, and what the wasm's bytes are spent on (twiggy).
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { buildDir, pkgDir, preOptWasm, repoRoot } from "./paths.mjs";
@@ -38,16 +38,25 @@ const sum = (rows) => ({
   brotli: rows.reduce((a, r) => a + r.brotli, 0),
 });
 
-/** The package's three files, each and summed (they are served as three files). */
+/** The JS snippets wasm-bindgen copies into pkg/snippets/ (the glue imports them). */
+function snippetFiles() {
+  const dir = resolve(pkgDir, "snippets");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .filter((file) => file.endsWith(".js"))
+    .map((file, i) => [`snippet${i ? i + 1 : ""}`, `snippets/${file}`]);
+}
+
+/** The package's files the browser loads, each and summed (they are served separately). */
 export function wasmPackageSizes() {
   const files = {};
   const buffers = [];
-  for (const [role, name] of WASM_FILES) {
+  for (const [role, name] of [...WASM_FILES, ...snippetFiles()]) {
     const bytes = readFileSync(resolve(pkgDir, name));
     buffers.push(bytes);
     files[role] = { file: `pkg/${name}`, ...compressedSizes(bytes) };
   }
-  // Also the figure `make pkg` prints (the three concatenated, then gzip -9).
+  // Also the figure `make pkg` prints (the files concatenated, then gzip -9).
   const concatenatedGzip = gzipSync(Buffer.concat(buffers), { level: 9 }).length;
   return { files, total: sum(Object.values(files)), concatenatedGzip };
 }
