@@ -1,23 +1,9 @@
 // Headless Chromium (the system's, never a downloaded one) with the launch arguments the
 // e2e suite uses, and pages that count the ingest requests they send.
-import { chromium } from "playwright-core";
-
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+import { launchChromium } from "../scripts/chromium.mjs";
 
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
+  return launchChromium(["--disable-quic"]);
 }
 
 /**

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../scripts/chromium.mjs";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const collectorBin = resolve(repoRoot, "target/debug/lunary-collector");
@@ -67,21 +67,9 @@ export async function startCollector() {
   };
 }
 
-/** Debian's Chromium through playwright-core (no downloaded browser). */
+/** Debian's Chromium (scripts/chromium.mjs), with font hinting off for steady screenshots. */
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--font-render-hinting=none",
-    ],
-  });
+  return launchChromium(["--font-render-hinting=none"]);
 }
 
 /** A page that records uncaught errors and console errors (CSP violations among them). */

@@ -1,23 +1,9 @@
 // Chromium via playwright-core (the system's /usr/bin/chromium, never a downloaded one),
 // and pages that record what went wrong in them and what they sent to the collector.
-import { chromium } from "playwright-core";
-
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
+  return launchChromium(["--disable-quic"]);
 }
 
 /**
