@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use self::args::{field, is_object};
 use self::fields::{object_entries, Fields};
 use self::to_json::to_json;
-use crate::browser::{clock, random, runtime, transport::Endpoint};
+use crate::browser::{clock, random, runtime, transport::Endpoint, user};
 use crate::core::identity::ThreadUser;
 use crate::core::json::{ObjectWriter, RawJson, RawMembers};
 use crate::core::merge;
@@ -80,7 +80,7 @@ pub fn identify(
     };
     // The same call as the last one (compared in JS, nothing copied): nothing changes.
     if let Some(text) = &props_text {
-        if runtime::repeats_last_identify(&user_id, text) {
+        if user::repeats_last_identify(&user_id, text) {
             return Ok(());
         }
     }
@@ -94,27 +94,27 @@ pub fn identify(
         None
     };
     let same_next_time = props_text.map(|text| (user_id, text));
-    runtime::identify(id, props, same_next_time);
+    user::identify(id, props, same_next_time);
     Ok(())
 }
 
 /// `reset()`: forgets the identified user (log out), in memory and in storage.
 #[wasm_bindgen]
 pub fn reset() {
-    runtime::reset();
+    user::reset();
 }
 
 /// `optOut()`: stop tracking this user: nothing is stored or sent (the queue is cleared
 /// and the saved user forgotten) until `optIn()`. Kept across reloads.
 #[wasm_bindgen(js_name = optOut)]
 pub fn opt_out() {
-    runtime::set_opted_out(true);
+    user::set_opted_out(true);
 }
 
 /// `optIn()`: undo `optOut()`.
 #[wasm_bindgen(js_name = optIn)]
 pub fn opt_in() {
-    runtime::set_opted_out(false);
+    user::set_opted_out(false);
 }
 
 /// `getUserId()`: the identified user's id, if any.

@@ -17,3 +17,4 @@ pub mod runtime;
 pub mod storage;
 pub mod timer;
 pub mod transport;
+pub mod user;
