@@ -10,10 +10,20 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
 	--strip-debug --strip-producers
-# The wasm-bindgen test runner drives Chromium; the other drivers stay unset.
-WASM_TEST_ENV := env -u GECKODRIVER -u SAFARIDRIVER \
-	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
+# The browser engines the wasm-bindgen tests run in, one after the other:
+# `make test ENGINES=chromium` runs only Chromium.
+ENGINES ?= chromium firefox webkit
+# Per engine, the test runner's environment: the one WebDriver variable of that engine, the
+# others unset (the runner would otherwise pick from them, or from PATH). WebKitGTK needs a
+# display: its run goes under Xvfb. $$(command -v …) is read when the recipe runs, after
+# `make tools` installed geckodriver.
+WASM_TEST_ENV = CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=120
+WASM_TEST_ENV_chromium = env -u GECKODRIVER -u SAFARIDRIVER $(WASM_TEST_ENV) \
+	CHROMEDRIVER=/usr/bin/chromedriver
+WASM_TEST_ENV_firefox = env -u CHROMEDRIVER -u SAFARIDRIVER $(WASM_TEST_ENV) \
+	GECKODRIVER=$$(command -v geckodriver)
+WASM_TEST_ENV_webkit = xvfb-run -a env -u CHROMEDRIVER -u GECKODRIVER $(WASM_TEST_ENV) \
+	SAFARIDRIVER=/usr/bin/WebKitWebDriver
 
 .PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types bench clean
 
@@ -71,8 +81,22 @@ test: tools lint test-native test-wasm test-e2e test-demo test-types
 test-native:
 	cargo test --workspace
 
+# Every engine of $(ENGINES) is run, each next to its own collector, even after one fails;
+# the target fails if any did, and says which.
+define wasm_test_engine
+echo "test-wasm: $(1)"; start=$$SECONDS; \
+if scripts/with-collector $(WASM_TEST_ENV_$(1)) \
+	cargo test -p lunary-wasm --target $(WASM_TARGET) --features std --test browser; \
+then echo "test-wasm: $(1) passed ($$((SECONDS - start)) s)"; \
+else echo "test-wasm: $(1) FAILED ($$((SECONDS - start)) s)"; failed="$$failed $(1)"; fi;
+endef
+
 test-wasm: tools
-	scripts/with-collector $(WASM_TEST_ENV) cargo test -p lunary-wasm --target $(WASM_TARGET) --features std --test browser
+	$(if $(filter-out chromium firefox webkit,$(ENGINES)),$(error ENGINES: unknown engine \
+		"$(filter-out chromium firefox webkit,$(ENGINES))"; the engines are chromium firefox webkit))
+	@failed=""; $(foreach engine,$(ENGINES),$(call wasm_test_engine,$(engine))) \
+	if [ -n "$$failed" ]; then echo "test-wasm: failed in:$$failed"; exit 1; fi; \
+	echo "test-wasm: passed in $(ENGINES)"
 
 test-e2e: pkg
 	cargo build -q -p lunary-collector

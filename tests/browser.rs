@@ -1,6 +1,7 @@
-//! The shell against the real browser (headless Chromium via wasm-bindgen-test): ids,
-//! storage and its fallbacks, the saved user, a real fetch to the project's collector,
-//! and the README example through the exported API.
+//! The shell against the real browser (headless Chromium, Firefox and WebKitGTK via
+//! wasm-bindgen-test; `make test-wasm` runs each engine of `ENGINES`): ids, storage and its
+//! fallbacks, the saved user, a real fetch to the project's collector, the keepalive budget
+//! and Web Locks, and the README example through the exported API.
 //!
 //! Needs `LUNARY_COLLECTOR_URL` at build time (a running collector); `make test-wasm`
 //! starts one and sets it.
@@ -13,7 +14,7 @@ use lunary_wasm::browser::transport::{self, Endpoint};
 use lunary_wasm::browser::{identity_store, random};
 use lunary_wasm::core::identity::User;
 use lunary_wasm::core::json::RawJson;
-use lunary_wasm::core::outbox::Reply;
+use lunary_wasm::core::outbox::{Reply, KEEPALIVE_BUDGET};
 use lunary_wasm::core::uuid::is_uuid_v4;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -40,6 +41,10 @@ export function rawLocal(key) { return window.localStorage.getItem(key); }
 export function rawSession(key) { return window.sessionStorage.getItem(key); }
 export function writeLocal(key, value) { window.localStorage.setItem(key, value); }
 export async function getJson(url) { const r = await fetch(url); return r.json(); }
+export function lockWhileHeld(name) {
+  return navigator.locks.request(name, () =>
+    navigator.locks.request(name, { ifAvailable: true }, (lock) => (lock === null ? "refused while held" : "granted")));
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = breakStorageWrites)]
@@ -56,6 +61,8 @@ extern "C" {
     fn write_local(key: &str, value: &str);
     #[wasm_bindgen(js_name = getJson)]
     fn get_json(url: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = lockWhileHeld)]
+    fn lock_while_held(name: &str) -> js_sys::Promise;
 }
 
 const PROJECT: &str = "07ff1c3a-5a4b-4c4d-9e8f-0a1b2c3d4e5f";
@@ -204,6 +211,33 @@ async fn fetch_delivers_a_batch_to_the_collector() {
         transport::post(&nowhere, &body, false).await,
         Reply::NetworkError
     );
+}
+
+/// What the shell relies on in every engine: a keepalive body up to 64 KiB goes, a larger
+/// one is refused by the browser (`KEEPALIVE_BUDGET`), and Web Locks' `ifAvailable` is
+/// refused while the lock is held (how a tab tells another is alive).
+#[wasm_bindgen_test]
+async fn the_engine_has_the_keepalive_budget_and_web_locks_the_shell_relies_on() {
+    let endpoint = Endpoint::new(collector_url(), PROJECT);
+    let body = |pad: usize| format!(r#"{{"events":[],"pad":"{}"}}"#, "x".repeat(pad));
+    assert!(body(60_000).len() < KEEPALIVE_BUDGET && body(66_000).len() > KEEPALIVE_BUDGET);
+    assert!(matches!(
+        transport::post(&endpoint, &body(60_000), true).await,
+        Reply::Status { status: 200, .. }
+    ));
+    assert_eq!(
+        transport::post(&endpoint, &body(66_000), true).await,
+        Reply::NetworkError,
+        "a keepalive body over 64 KiB is refused by the browser"
+    );
+    assert!(matches!(
+        transport::post(&endpoint, &body(66_000), false).await,
+        Reply::Status { status: 200, .. }
+    ));
+    let lock: JsValue = JsFuture::from(lock_while_held("lunary-test:lock"))
+        .await
+        .unwrap();
+    assert_eq!(lock.as_string().as_deref(), Some("refused while held"));
 }
 
 #[wasm_bindgen_test]
