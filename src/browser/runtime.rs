@@ -126,7 +126,7 @@ pub fn pump() {
 
 /// While the page goes away: sends what fits in the keepalive budget.
 pub fn send_keepalive() {
-    while let Some(Some(request)) = with_tracker(|t| t.outbox.take_keepalive()) {
+    while let Some(Some(request)) = with_tracker(|t| t.outbox.take_keepalive(clock::now())) {
         start(request);
     }
 }

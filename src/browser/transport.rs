@@ -86,6 +86,11 @@ async fn read(started: Result<js_sys::Promise, JsValue>) -> Result<Reply, JsValu
             .map(|text| read_results(&text))
             .unwrap_or_default()
     } else {
+        // Read anyway: Chromium keeps counting a keepalive request against the page's
+        // budget while its answer's body is unread.
+        if let Ok(text) = response.text() {
+            let _ = JsFuture::from(text).await;
+        }
         Vec::new()
     };
     Ok(Reply::Status {

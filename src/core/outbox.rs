@@ -13,6 +13,12 @@ pub const MAX_REQUEST_BYTES: usize = 2 << 20;
 /// Browsers cap the bodies of all in-flight keepalive requests of a page at 64 KiB.
 pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
 
+/// How long an answered keepalive request still counts against the budget. Browsers free
+/// its share a moment after the answer, not at once (Chromium about 300 ms while the
+/// answer's body is unread, Firefox under 50 ms): a request that does not fit then is
+/// refused, and at pagehide its events would be lost.
+pub const KEEPALIVE_LINGER_MS: u64 = 1000;
+
 /// Batching and bounds (`init({maxBatchSize, flushIntervalMs, maxQueueSize, maxQueueBytes})`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -116,6 +122,8 @@ pub struct Outbox {
     /// Sending starts once the shell knows the project key.
     enabled: bool,
     flights: Vec<Flight>,
+    /// Answered keepalive requests still counted against the budget: (answered at, bytes).
+    lingering: Vec<(u64, usize)>,
     next_id: u64,
     last_push: u64,
     /// Events up to this sequence number go now, ignoring the quiet time (a flush).
@@ -138,6 +146,7 @@ impl Outbox {
             queue: Queue::new(policy.max_queue, policy.max_queue_bytes),
             enabled: false,
             flights: Vec::new(),
+            lingering: Vec::new(),
             next_id: 1,
             last_push: 0,
             urgent_through: 0,
@@ -232,7 +241,7 @@ impl Outbox {
                 let limit = self.split_limit.unwrap_or(usize::MAX);
                 let entries = self.queue.take_batch(MAX_REQUEST_BYTES, limit);
                 let bytes = entries.iter().map(Entry::size).sum::<usize>() + BODY_OVERHEAD;
-                let keepalive = bytes <= self.keepalive_left();
+                let keepalive = bytes <= self.keepalive_left(now);
                 Next::Send(self.fly(entries, keepalive, true))
             }
         }
@@ -242,21 +251,24 @@ impl Outbox {
     /// what is left of the keepalive budget (in order, passing over any too large). None
     /// while the server is failing: a request nobody will hear the answer to would lose
     /// them; they stay in storage for the next page instead.
-    pub fn take_keepalive(&mut self) -> Option<Request> {
+    pub fn take_keepalive(&mut self, now: u64) -> Option<Request> {
         if self.failing() || !self.enabled || self.opted_out {
             return None;
         }
-        let budget = self.keepalive_left().checked_sub(BODY_OVERHEAD)?;
+        let budget = self.keepalive_left(now).checked_sub(BODY_OVERHEAD)?;
         let entries = self.queue.take_within(budget);
         (!entries.is_empty()).then(|| self.fly(entries, true, false))
     }
 
-    fn keepalive_left(&self) -> usize {
+    fn keepalive_left(&mut self, now: u64) -> usize {
+        self.lingering
+            .retain(|&(answered, _)| now.saturating_sub(answered) < KEEPALIVE_LINGER_MS);
         let in_flight: usize = self
             .flights
             .iter()
             .filter(|f| f.keepalive)
             .map(|f| f.bytes)
+            .chain(self.lingering.iter().map(|&(_, bytes)| bytes))
             .sum();
         KEEPALIVE_BUDGET.saturating_sub(in_flight)
     }
@@ -288,6 +300,9 @@ impl Outbox {
             return handled;
         };
         let flight = self.flights.swap_remove(index);
+        if flight.keepalive {
+            self.lingering.push((now, flight.bytes));
+        }
         let (status, results, retry_after) = match reply {
             Reply::NetworkError => (None, Vec::new(), None),
             Reply::Status {

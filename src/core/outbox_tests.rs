@@ -335,7 +335,7 @@ fn keepalive_requests_share_a_64_kib_budget_and_pass_over_big_events() {
     outbox.push(0, event(30_000));
     outbox.push(0, event(20_000));
     outbox.push(0, event(100_000));
-    let first = outbox.take_keepalive().expect("a keepalive request");
+    let first = outbox.take_keepalive(0).expect("a keepalive request");
     assert!(first.keepalive && first.body.len() <= KEEPALIVE_BUDGET);
     assert_eq!(
         events_in(&first).len(),
@@ -343,11 +343,17 @@ fn keepalive_requests_share_a_64_kib_budget_and_pass_over_big_events() {
         "40 kB and 20 kB fit; 30 kB does not fit beside them"
     );
     assert!(
-        outbox.take_keepalive().is_none(),
+        outbox.take_keepalive(0).is_none(),
         "the budget is spent while they are in flight"
     );
     outbox.on_reply(1, first.id, ok(2), 0.5);
-    let second = outbox.take_keepalive().expect("the budget is back");
+    assert!(
+        outbox.take_keepalive(1 + KEEPALIVE_LINGER_MS - 1).is_none(),
+        "an answered keepalive request still counts for a moment (browsers free it late)"
+    );
+    let second = outbox
+        .take_keepalive(1 + KEEPALIVE_LINGER_MS)
+        .expect("the budget is back");
     assert_eq!(events_in(&second).len(), 1);
     assert_eq!(
         outbox.pending(),
@@ -369,7 +375,7 @@ fn the_snapshot_keeps_undelivered_events_in_order() {
     for n in 2..5 {
         outbox.push(0, format!("{{\"n\":{n}}}"));
     }
-    let unload = outbox.take_keepalive().expect("a keepalive request");
+    let unload = outbox.take_keepalive(0).expect("a keepalive request");
     assert_eq!(events_in(&unload).len(), 3);
     assert_eq!(
         outbox.snapshot(false).len(),
@@ -469,7 +475,7 @@ fn while_the_server_fails_leaving_keeps_everything_for_the_next_page() {
     assert!(outbox.failing());
     push_n(&mut outbox, 2, 1);
     assert_eq!(
-        outbox.take_keepalive(),
+        outbox.take_keepalive(0),
         None,
         "no fire-and-forget request to a failing server"
     );
