@@ -212,7 +212,7 @@ const fn = (${fn.toString()});
 let arg;
 try { arg = arguments[0] === null ? undefined : JSON.parse(arguments[0]); } catch (e) { done({ error: "bad argument: " + e }); }
 Promise.resolve().then(() => fn(arg)).then(
-  (value) => { try { done({ json: value === undefined ? null : JSON.stringify(value), undef: value === undefined }); } catch (e) { done({ error: "result is not JSON: " + e }); } },
+  (value) => { try { const json = JSON.stringify(value); done({ json: json ?? null, undef: json === undefined }); } catch (e) { done({ error: "result is not JSON: " + e }); } },
   (e) => done({ error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)), stack: String((e && e.stack) || "") }),
 );`;
   return makePage(engineName, {
