@@ -130,7 +130,7 @@ engineSuites("engines-faults", (suite) => {
     const reports = await reportsOf(page);
     const retries = reports.filter((r) => r.type === "retry");
     t.diagnostic(
-      `${suite.engine}: ${ingests.length} fetches (${ingests.filter((r) => r.error).length} failed: ${JSON.stringify([...new Set(ingests.filter((r) => r.error).map((r) => r.error))])}), ${retries.length} retry reports, collector saw ${server_.requests} requests`,
+      `${suite.engine}: ${ingests.length} fetches (${ingests.filter((r) => r.error).length} failed: ${JSON.stringify([...new Set(ingests.filter((r) => r.error).map((r) => r.error.split("\n")[0]))])}), ${retries.length} retry reports, collector saw ${server_.requests} requests`,
     );
     // A browser may itself re-send a POST once when a reused connection dies before any
     // answer, so two resets make one or two failed fetches.
