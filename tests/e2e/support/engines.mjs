@@ -184,7 +184,13 @@ async function launchChromium() {
             goto: (url) => p.goto(url),
             reload: () => p.reload(),
             evaluate: (fn, arg) => p.evaluate(fn, arg),
-            close: () => p.close(),
+            // As a user closes a tab: unload handlers run (Playwright's default skips them).
+            close: async () => {
+              if (p.isClosed()) return;
+              const closed = new Promise((r) => p.once("close", r));
+              await p.close({ runBeforeUnload: true });
+              await withTimeout(closed, STEP_TIMEOUT, "chromium: page close");
+            },
           });
         },
         close: () => context.close().catch(() => {}),
@@ -204,7 +210,9 @@ async function launchChromium() {
  */
 function seleniumPage(engineName, driver, handle, onClose) {
   const use = async () => {
-    if ((await driver.getWindowHandle()) !== handle) await driver.switchTo().window(handle);
+    // After another tab of the session closed, the driver has no current window at all.
+    const current = await driver.getWindowHandle().catch(() => null);
+    if (current !== handle) await driver.switchTo().window(handle);
   };
   const script = (fn) => `
 const done = arguments[arguments.length - 1];
