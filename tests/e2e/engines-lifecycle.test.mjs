@@ -127,7 +127,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await assertNothingDropped(page);
   });
 
-  // Firefox, often (this test failed in 4 of its last 6 Firefox runs): after the close,
+  // Firefox, often (this test failed in 5 of its 7 Firefox runs so far): after the close,
   //  (a) the 10 events are stored by the collector AND the tab's queue of 10 is still in
   //      localStorage (the next page would restore and send them again), or
   //  (b) nothing was sent at the close at all (0 of 10 stored after 5 s; the queue is
