@@ -25,7 +25,10 @@ WASM_TEST_ENV_firefox = env -u CHROMEDRIVER -u SAFARIDRIVER $(WASM_TEST_ENV) \
 WASM_TEST_ENV_webkit = xvfb-run -a env -u CHROMEDRIVER -u GECKODRIVER $(WASM_TEST_ENV) \
 	SAFARIDRIVER=/usr/bin/WebKitWebDriver
 
-.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types bench clean
+check_engines = $(if $(filter-out chromium firefox webkit,$(ENGINES)),$(error ENGINES: unknown engine \
+	"$(filter-out chromium firefox webkit,$(ENGINES))"; the engines are chromium firefox webkit))
+
+.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-e2e-engines test-demo test-types bench clean
 
 help:
 	@echo "make demo   build and run the demo against the local collector"
@@ -92,15 +95,23 @@ else echo "test-wasm: $(1) FAILED ($$((SECONDS - start)) s)"; failed="$$failed $
 endef
 
 test-wasm: tools
-	$(if $(filter-out chromium firefox webkit,$(ENGINES)),$(error ENGINES: unknown engine \
-		"$(filter-out chromium firefox webkit,$(ENGINES))"; the engines are chromium firefox webkit))
+	$(call check_engines)
 	@failed=""; $(foreach engine,$(ENGINES),$(call wasm_test_engine,$(engine))) \
 	if [ -n "$$failed" ]; then echo "test-wasm: failed in:$$failed"; exit 1; fi; \
 	echo "test-wasm: passed in $(ENGINES)"
 
+# Every e2e file; the engines-*.test.mjs files run their scenarios in each engine of
+# $(ENGINES), the others in Chromium only. `make test-e2e-engines ENGINES=firefox` runs only
+# the engine files, in one engine.
 test-e2e: pkg
+	$(call check_engines)
 	cargo build -q -p lunary-collector
-	node --test --test-concurrency=1 tests/e2e/
+	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/e2e/
+
+test-e2e-engines: pkg
+	$(call check_engines)
+	cargo build -q -p lunary-collector
+	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/e2e/engines-*.test.mjs
 
 # The demo's production build, then the demo in Chromium against a collector serving it.
 test-demo: demo-app

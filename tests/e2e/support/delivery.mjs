@@ -89,7 +89,7 @@ export async function newFaultPage(suite, t) {
  * `h.flushed` (did the last `h.startFlush()` resolve), `h.queueKeys(key)` (the persisted
  * queues: `[{key, events}]`).
  */
-const HARNESS = `
+export const HARNESS = `
 const h = {
   reports: [],
   threads: new Map(),
