@@ -4,11 +4,9 @@
 // original: faults-network.test.mjs (whose offline case uses Playwright's setOffline).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { engineSuites, TEST_TIMEOUT } from "./support/engine-suite.mjs";
 import {
   FAST,
-  HARNESS,
   addFault,
   assertSdkAccount,
   assertStoredOnce,
@@ -20,24 +18,10 @@ import {
   reportsOf,
   sdkStats,
   trackIn,
+  assertNothingDroppedIn,
+  probedHarnessUrl,
+  ingestLog,
 } from "./support/delivery.mjs";
-
-/** The tracking harness (support/delivery.mjs's `window.h`) in a probed page. */
-function harnessUrl(server) {
-  server.__probedHarnessUrl ??= server.addPage(probedPage({ module: HARNESS }), "engines-harness");
-  return server.__probedHarnessUrl;
-}
-
-/** The page's ingest fetches with the number of events each carried. */
-async function ingestLog(page) {
-  return (await page.ingests()).map((r) => ({ ...r, events: r.json?.events?.length ?? null }));
-}
-
-/** No uncaught error and no console warning about dropped events. */
-async function assertNothingDropped(page) {
-  const problems = await assertNoProblems(page, { allowConsoleErrors: true });
-  assert.deepEqual(problems.warnings.filter((w) => /dropped/i.test(w)), [], "no 'dropped' warning in the page");
-}
 
 engineSuites("engines-faults", (suite) => {
   test("a run of three 500s: the batches stay queued and are retried; all 30 arrive once, in order; onError reports each retry with status 500", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -45,7 +29,7 @@ engineSuites("engines-faults", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "500", count: 3 });
 
@@ -74,7 +58,7 @@ engineSuites("engines-faults", (suite) => {
     const server_ = await collector.stats(key);
     assert.equal(server_.faultsInjected, 3);
     assert.equal(server_.requests, ingests.length, "the collector saw every request the page made");
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 
   test("429 with Retry-After: 1: the retry waits the second asked (a flush() meanwhile does not cut it short); all arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -82,7 +66,7 @@ engineSuites("engines-faults", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, flushIntervalMs: 50, retryBaseMs: 50, retryMaxMs: 2_000 });
     await page.evaluate(() => (h.onReport = (r) => r.type === "retry" && setTimeout(() => lunary.flush(), 0)) && null);
     await addFault(collector, { mode: "429", count: 1, retryAfter: 1 });
@@ -108,7 +92,7 @@ engineSuites("engines-faults", (suite) => {
     const stats = await sdkStats(page);
     assertSdkAccount(stats, { tracked: 30 });
     assert.equal(stats.retried, ingests[0].events);
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 
   test("connections reset before the server read them (drop-before ×2): retried as network errors; all arrive once, in order", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -116,7 +100,7 @@ engineSuites("engines-faults", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "drop-before", count: 2 });
 
@@ -144,6 +128,6 @@ engineSuites("engines-faults", (suite) => {
     assertSdkAccount(stats, { tracked: 30 });
     assert.ok(stats.retried > 0, "stats().retried > 0");
     assert.equal(maxInFlight(ingests), 1, "one request in flight at a time");
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 });

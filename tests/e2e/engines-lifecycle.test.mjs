@@ -5,11 +5,10 @@
 // Chromium-only original: faults-lifecycle.test.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
+import { engineSuites, TEST_TIMEOUT } from "./support/engine-suite.mjs";
 import { probedPage } from "./support/engines.mjs";
 import {
   FAST,
-  HARNESS,
   addFault,
   assertSdkAccount,
   assertStoredOnce,
@@ -25,20 +24,12 @@ import {
   trackIn,
   waitNothingPersisted,
   waitPersisted,
+  assertNothingDroppedIn,
+  probedHarnessUrl,
 } from "./support/delivery.mjs";
 
 /** Nothing tracked yet is sent for a long while: events stay queued until the page goes. */
 const SLOW = { flushIntervalMs: 10_000, retryBaseMs: 50, retryMaxMs: 400 };
-
-function harnessUrl(server) {
-  server.__probedHarnessUrl ??= server.addPage(probedPage({ module: HARNESS }), "engines-harness");
-  return server.__probedHarnessUrl;
-}
-
-async function assertNothingDropped(page) {
-  const problems = await assertNoProblems(page, { allowConsoleErrors: true });
-  assert.deepEqual(problems.warnings.filter((w) => /dropped/i.test(w)), [], "no 'dropped' warning in the page");
-}
 
 engineSuites("engines-lifecycle", (suite) => {
   test("reload while the server fails: the 20 queued messages are taken over by the next page and arrive once, first, with their original timestamps", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -46,7 +37,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "500", count: 100_000 });
 
@@ -72,7 +63,7 @@ engineSuites("engines-lifecycle", (suite) => {
     for (const e of events.slice(0, 20)) assert.ok(e.timestamp < reloadedAt, `original timestamp ${e.timestamp}, before the reload at ${reloadedAt}`);
     assertSdkAccount(await sdkStats(page), { tracked: 10, restored: 20 });
     await waitNothingPersisted(page, key);
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 
   test("a reload with 10 messages queued and the server up: they leave at pagehide and each is sent once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -80,7 +71,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const threadId = newThreadId();
     const before = await trackIn(page, { threadId, label: "reload-up", count: 10 });
@@ -99,7 +90,7 @@ engineSuites("engines-lifecycle", (suite) => {
     assert.equal(server_.duplicates, 0, "no event sent twice");
     assert.equal(sdk.restored, 0, "the new page restores none of the events sent at pagehide");
     await assertStoredOnce(collector, key, [...before, ...after], { arrivalOrder: false });
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 
   test("navigating away with 10 messages queued, then back: they arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -107,7 +98,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const tracked = await trackIn(page, { threadId: newThreadId(), label: "away", count: 10 });
     await sleep(300);
@@ -115,7 +106,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await page.load(server.addPage(probedPage(), "elsewhere"));
     await assertStoredOnce(collector, key, tracked, { timeoutMs: 5_000 });
 
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     const left = await queueKeys(page, key);
     await initIn(page, { key, collector, ...FAST });
     await awaitTakeover(page, key, left);
@@ -124,7 +115,7 @@ engineSuites("engines-lifecycle", (suite) => {
     assert.deepEqual(left, [], "the keepalive-sent events were not left in storage");
     assert.equal((await sdkStats(page)).restored, 0, "the page restores nothing");
     assert.equal((await collector.stats(key)).duplicates, 0, "no event sent twice");
-    await assertNothingDropped(page);
+    await assertNothingDroppedIn(page);
   });
 
   // Firefox, often (this test failed in 5 of its 7 Firefox runs so far): after the close,
@@ -145,7 +136,7 @@ engineSuites("engines-lifecycle", (suite) => {
     // The tab that stays (WebDriver ends the session when its last window closes).
     const next = await context.newPage();
     const page = await context.newPage();
-    await page.load(harnessUrl(server));
+    await page.load(probedHarnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const tracked = await trackIn(page, { threadId: newThreadId(), label: "close", count: 10 });
     await sleep(300);
@@ -154,7 +145,7 @@ engineSuites("engines-lifecycle", (suite) => {
     await assertStoredOnce(collector, key, tracked, { timeoutMs: 5_000 });
 
     // A later page of the same site and project must not send them again.
-    await next.load(harnessUrl(server));
+    await next.load(probedHarnessUrl(server));
     const left = await queueKeys(next, key);
     await initIn(next, { key, collector, ...FAST });
     await awaitTakeover(next, key, left);
@@ -163,6 +154,6 @@ engineSuites("engines-lifecycle", (suite) => {
     assert.deepEqual(left, [], "no queue left behind in storage");
     assert.equal((await sdkStats(next)).restored, 0, "the next page restores nothing");
     await assertStoredOnce(collector, key, tracked);
-    await assertNothingDropped(next);
+    await assertNothingDroppedIn(next);
   });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { testPage } from "./server.mjs";
 import { load } from "./browser.mjs";
+import { probedPage } from "./engines.mjs";
 
 /** Small retry knobs, so that failures cost milliseconds, not seconds. */
 export const FAST = { flushIntervalMs: 50, retryBaseMs: 50, retryMaxMs: 400 };
@@ -139,6 +140,12 @@ window.h = h;
 export function harnessUrl(server) {
   server.__harnessUrl ??= server.addPage(testPage({ module: HARNESS }), "faults-harness");
   return server.__harnessUrl;
+}
+
+/** The harness in a probed page (engines.mjs's `probedPage`): the page every engine loads. */
+export function probedHarnessUrl(server) {
+  server.__probedHarnessUrl ??= server.addPage(probedPage({ module: HARNESS }), "engines-harness");
+  return server.__probedHarnessUrl;
 }
 
 /** Loads the harness page in `page`. */
@@ -359,6 +366,18 @@ export function assertSdkAccount(stats, { tracked, restored = 0, delivered = tra
   assert.equal(stats.dropped.total, 0, `stats().dropped.total: ${JSON.stringify(stats.dropped)}`);
   assert.equal(stats.queued, 0, "stats().queued");
   assert.equal(stats.delivered, delivered, "stats().delivered");
+}
+
+/** An engines.mjs page's ingest fetches (its probe's record) with the number of events each carried. */
+export async function ingestLog(page) {
+  return (await page.ingests()).map((r) => ({ ...r, events: r.json?.events?.length ?? null }));
+}
+
+/** As `assertNothingDropped`, for an engines.mjs page (whose record is read asynchronously). */
+export async function assertNothingDroppedIn(page) {
+  const problems = await page.problems();
+  assert.deepEqual(problems.pageErrors, [], `${page.engine}: no uncaught error or rejection in the page`);
+  assert.deepEqual(problems.warnings.filter((w) => /dropped/i.test(w)), [], `${page.engine}: no 'dropped' warning in the page`);
 }
 
 /** No uncaught error in the page and no console warning about dropped events. */
