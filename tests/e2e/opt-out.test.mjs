@@ -1,7 +1,7 @@
 // Opting out, in every engine of ENGINES: optOut() clears the queue and the saved user,
 // nothing is stored or sent while opted out (across a reload too), optIn() resumes;
-// respectDoNotTrack honours the browser's Do Not Track signal (set by the page: no engine
-// lets WebDriver set it, and each has its own default, see js/README.md "Compatibility").
+// respectDoNotTrack honours the browser's Do Not Track signal (set by the page, the same
+// way in every engine: each has its own default, see js/README.md "Compatibility").
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
