@@ -15,8 +15,8 @@ export const ENGINE_TIMEOUT = 240_000;
 
 /**
  * Runs `body(suite)` once per engine, inside `describe(engine)`. `suite` has `engine`
- * (the name), `collector`, `server`, `newProjectKey()`, `newContext(t)` and `newPage(t)`
- * (closed when test `t` ends).
+ * (the name), `collector`, `server`, `newProjectKey()`, `newContext(t, options)` and
+ * `newPage(t, options)` (closed when test `t` ends; `options` as engines.mjs's `newContext`).
  */
 export function engineSuites(fileName, body) {
   const shared = { collector: null, server: null };
@@ -45,13 +45,13 @@ export function engineSuites(fileName, body) {
           return shared.server;
         },
         newProjectKey,
-        async newContext(t) {
-          const context = await engine.newContext();
+        async newContext(t, options) {
+          const context = await engine.newContext(options);
           t.after(() => context.close().catch(() => {}));
           return context;
         },
-        async newPage(t) {
-          return (await suite.newContext(t)).newPage();
+        async newPage(t, options) {
+          return (await suite.newContext(t, options)).newPage();
         },
       };
       before(async () => {

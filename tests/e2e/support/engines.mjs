@@ -6,6 +6,9 @@
 //
 //   const engine = await launchEngine("firefox");
 //   const context = await engine.newContext();     // fresh profile: own storage, cookies
+//   // or newContext({ proxy: "127.0.0.1:<port>" }): plain-HTTP requests for other hosts go
+//   // through that proxy (loopback stays direct), e.g. to load a page from a name that
+//   // is not loopback, so not a secure context
 //   const page = await context.newPage();
 //   await page.load(url);                          // waits for window.__ready
 //   await page.evaluate(async (arg) => …, arg);    // as Playwright's page.evaluate
@@ -174,8 +177,9 @@ async function launchChromium() {
   const browser = await launchBrowser();
   return {
     name: "chromium",
-    async newContext() {
-      const context = await browser.newContext();
+    async newContext({ proxy } = {}) {
+      // Loopback stays direct (Playwright would send it to the proxy too).
+      const context = await browser.newContext(proxy ? { proxy: { server: `http://${proxy}`, bypass: "127.0.0.1" } } : {});
       return {
         async newPage() {
           const p = await context.newPage();
@@ -301,9 +305,10 @@ async function launchFirefox() {
   const contexts = new Set();
   return {
     name: "firefox",
-    async newContext() {
+    async newContext({ proxy } = {}) {
       const context = seleniumContext("firefox", () => {
         const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless");
+        if (proxy) options.set("proxy", webDriverProxy(proxy));
         // No update checks, telemetry or first-run pages in the test profiles.
         options.setPreference("app.update.enabled", false);
         options.setPreference("datareporting.policy.dataSubmissionEnabled", false);
@@ -322,6 +327,11 @@ async function launchFirefox() {
       for (const c of contexts) await c.close();
     },
   };
+}
+
+/** WebDriver's `proxy` capability: plain HTTP through `hostPort`, loopback direct. */
+function webDriverProxy(hostPort) {
+  return { proxyType: "manual", httpProxy: hostPort, noProxy: ["127.0.0.1"] };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -372,8 +382,9 @@ async function launchWebKit() {
   const contexts = new Set();
   return {
     name: "webkit",
-    async newContext() {
-      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(capabilities).build());
+    async newContext({ proxy } = {}) {
+      const caps = proxy ? { ...capabilities, proxy: webDriverProxy(proxy) } : capabilities;
+      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(caps).build());
       contexts.add(context);
       return { ...context, close: () => (contexts.delete(context), context.close()) };
     },
