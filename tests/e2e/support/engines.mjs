@@ -193,6 +193,8 @@ async function launchChromium() {
             },
           });
         },
+        /** The browser's own offline mode (every page of the context: no request leaves). */
+        setOffline: (offline) => context.setOffline(offline),
         close: () => context.close().catch(() => {}),
       };
     },
@@ -250,12 +252,32 @@ Promise.resolve().then(() => fn(arg)).then(
 }
 
 /**
+ * Offline as a page sees it, for drivers without network emulation (WebDriver in
+ * geckodriver and WebKitWebDriver has none): `navigator.onLine` answers false (an own
+ * getter over Navigator.prototype's) and `offline`/`online` are dispatched on window when
+ * the state changes, as a browser does. Requests are not stopped here: see
+ * support/offline.mjs for cutting the network too.
+ */
+const EMULATE_OFFLINE = (offline) => {
+  if (!Object.getOwnPropertyDescriptor(navigator, "onLine")) {
+    Object.defineProperty(navigator, "onLine", { configurable: true, enumerable: true, get: () => window.__emulatedOffline !== true });
+  }
+  const changed = (window.__emulatedOffline === true) !== offline;
+  window.__emulatedOffline = offline;
+  if (changed) dispatchEvent(new Event(offline ? "offline" : "online"));
+  return navigator.onLine;
+};
+
+/**
  * A context = one WebDriver session (a fresh profile each). Its first page is the
  * session's first window; more pages are new tabs of it.
  */
 function seleniumContext(engineName, buildDriver) {
   let driver = null;
   const open = new Set();
+  /** The open pages, for `setOffline`; and whether the context is offline (emulated). */
+  const pages = new Map();
+  let offline = false;
   const context = {
     async newPage() {
       let handle;
@@ -268,17 +290,39 @@ function seleniumContext(engineName, buildDriver) {
         handle = await driver.getWindowHandle();
       }
       open.add(handle);
-      return seleniumPage(engineName, driver, handle, async (h) => {
+      const page = seleniumPage(engineName, driver, handle, async (h) => {
         open.delete(h);
+        pages.delete(h);
         if (open.size === 0) return context.close();
         await driver.switchTo().window(h);
         await driver.close();
       });
+      // A page (re)loaded while the context is offline sees itself offline from then on
+      // (its own files still load: only the page's view of the network is emulated).
+      for (const step of ["load", "reload"]) {
+        const original = page[step];
+        page[step] = async (...args) => {
+          await original(...args);
+          if (offline) await page.evaluate(EMULATE_OFFLINE, true);
+        };
+      }
+      pages.set(handle, page);
+      return page;
+    },
+    /**
+     * Every open page of the context sees itself offline (or back online), in the page
+     * (EMULATE_OFFLINE): what Chromium's `context.setOffline` shows a page, without
+     * stopping its requests.
+     */
+    async setOffline(value) {
+      offline = value === true;
+      for (const page of pages.values()) await page.evaluate(EMULATE_OFFLINE, offline);
     },
     async close() {
       const d = driver;
       driver = null;
       open.clear();
+      pages.clear();
       if (d) await withTimeout(d.quit(), 10_000, `${engineName}: quit`).catch(() => {});
     },
   };
