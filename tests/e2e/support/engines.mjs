@@ -52,7 +52,8 @@ function geckodriverPath() {
  * The in-page recorder, run before anything else in the page (a classic script). Records
  * into `window.__probe`: uncaught errors and rejections, console.error/console.warn calls,
  * and every fetch POST to …/v1/runs/ingest as the page made it (url, headers, body,
- * keepalive, credentials; then the answer's status, or the error) with page-clock times.
+ * keepalive, credentials, whether the page saw itself online then; then the answer's
+ * status, or the error) with page-clock times.
  */
 export const PROBE = `(() => {
   const probe = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
@@ -77,7 +78,7 @@ export const PROBE = `(() => {
       try { new Headers(init?.headers ?? {}).forEach((v, k) => (headers[k] = v)); } catch {}
       const entry = { url: String(url), headers, body: typeof init?.body === "string" ? init.body : null,
         keepalive: init?.keepalive === true, credentials: init?.credentials ?? null,
-        start: Date.now(), answered: null, status: null, error: null };
+        start: Date.now(), online: navigator.onLine, answered: null, status: null, error: null };
       probe.ingests.push(entry);
       promise.then((res) => { entry.answered = Date.now(); entry.status = res.status; },
                     (err) => { entry.answered = Date.now(); entry.error = text(err); });
@@ -211,6 +212,13 @@ async function launchChromium() {
  * error rejects, with the page's message).
  */
 function seleniumPage(engineName, driver, handle, onClose) {
+  // One tab at a time per session: switching to this tab and running a command in it
+  // must not interleave with another tab's (tabs used at once, as in a Promise.all).
+  const inTurn = (fn) => {
+    const run = (driver.__turn ?? Promise.resolve()).then(fn, fn);
+    driver.__turn = run.catch(() => {});
+    return run;
+  };
   const use = async () => {
     // After another tab of the session closed, the driver has no current window at all.
     const current = await driver.getWindowHandle().catch(() => null);
@@ -226,17 +234,21 @@ Promise.resolve().then(() => fn(arg)).then(
   (e) => done({ error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)), stack: String((e && e.stack) || "") }),
 );`;
   return makePage(engineName, {
-    async goto(url) {
-      await use();
-      await driver.get(url);
-    },
-    async reload() {
-      await use();
-      await driver.navigate().refresh();
-    },
+    goto: (url) =>
+      inTurn(async () => {
+        await use();
+        await driver.get(url);
+      }),
+    reload: () =>
+      inTurn(async () => {
+        await use();
+        await driver.navigate().refresh();
+      }),
     async evaluate(fn, arg) {
-      await use();
-      const answer = await driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      const answer = await inTurn(async () => {
+        await use();
+        return driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      });
       if (!answer || typeof answer !== "object") throw new Error(`${engineName}: evaluate: odd answer ${JSON.stringify(answer)}`);
       if (answer.error !== undefined) {
         const err = new Error(`${engineName}: page threw ${answer.error}`);
@@ -245,9 +257,7 @@ Promise.resolve().then(() => fn(arg)).then(
       }
       return answer.undef ? undefined : JSON.parse(answer.json);
     },
-    async close() {
-      await onClose(handle);
-    },
+    close: () => inTurn(() => onClose(handle)),
   });
 }
 
