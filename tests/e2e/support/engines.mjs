@@ -55,7 +55,8 @@ function geckodriverPath() {
  * The in-page recorder, run before anything else in the page (a classic script). Records
  * into `window.__probe`: uncaught errors and rejections, console.error/console.warn calls,
  * and every fetch POST to …/v1/runs/ingest as the page made it (url, headers, body,
- * keepalive, credentials; then the answer's status, or the error) with page-clock times.
+ * keepalive, credentials, whether the page saw itself online then; then the answer's
+ * status, or the error) with page-clock times.
  */
 export const PROBE = `(() => {
   const probe = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
@@ -80,7 +81,7 @@ export const PROBE = `(() => {
       try { new Headers(init?.headers ?? {}).forEach((v, k) => (headers[k] = v)); } catch {}
       const entry = { url: String(url), headers, body: typeof init?.body === "string" ? init.body : null,
         keepalive: init?.keepalive === true, credentials: init?.credentials ?? null,
-        start: Date.now(), answered: null, status: null, error: null };
+        start: Date.now(), online: navigator.onLine, answered: null, status: null, error: null };
       probe.ingests.push(entry);
       promise.then((res) => { entry.answered = Date.now(); entry.status = res.status; },
                     (err) => { entry.answered = Date.now(); entry.error = text(err); });
@@ -197,6 +198,8 @@ async function launchChromium() {
             },
           });
         },
+        /** The browser's own offline mode (every page of the context: no request leaves). */
+        setOffline: (offline) => context.setOffline(offline),
         close: () => context.close().catch(() => {}),
       };
     },
@@ -213,6 +216,13 @@ async function launchChromium() {
  * error rejects, with the page's message).
  */
 function seleniumPage(engineName, driver, handle, onClose) {
+  // One tab at a time per session: switching to this tab and running a command in it
+  // must not interleave with another tab's (tabs used at once, as in a Promise.all).
+  const inTurn = (fn) => {
+    const run = (driver.__turn ?? Promise.resolve()).then(fn, fn);
+    driver.__turn = run.catch(() => {});
+    return run;
+  };
   const use = async () => {
     // After another tab of the session closed, the driver has no current window at all.
     const current = await driver.getWindowHandle().catch(() => null);
@@ -228,17 +238,21 @@ Promise.resolve().then(() => fn(arg)).then(
   (e) => done({ error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)), stack: String((e && e.stack) || "") }),
 );`;
   return makePage(engineName, {
-    async goto(url) {
-      await use();
-      await driver.get(url);
-    },
-    async reload() {
-      await use();
-      await driver.navigate().refresh();
-    },
+    goto: (url) =>
+      inTurn(async () => {
+        await use();
+        await driver.get(url);
+      }),
+    reload: () =>
+      inTurn(async () => {
+        await use();
+        await driver.navigate().refresh();
+      }),
     async evaluate(fn, arg) {
-      await use();
-      const answer = await driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      const answer = await inTurn(async () => {
+        await use();
+        return driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      });
       if (!answer || typeof answer !== "object") throw new Error(`${engineName}: evaluate: odd answer ${JSON.stringify(answer)}`);
       if (answer.error !== undefined) {
         const err = new Error(`${engineName}: page threw ${answer.error}`);
@@ -247,11 +261,26 @@ Promise.resolve().then(() => fn(arg)).then(
       }
       return answer.undef ? undefined : JSON.parse(answer.json);
     },
-    async close() {
-      await onClose(handle);
-    },
+    close: () => inTurn(() => onClose(handle)),
   });
 }
+
+/**
+ * Offline as a page sees it, for drivers without network emulation (WebDriver in
+ * geckodriver and WebKitWebDriver has none): `navigator.onLine` answers false (an own
+ * getter over Navigator.prototype's) and `offline`/`online` are dispatched on window when
+ * the state changes, as a browser does. Requests are not stopped here: see
+ * support/offline.mjs for cutting the network too.
+ */
+const EMULATE_OFFLINE = (offline) => {
+  if (!Object.getOwnPropertyDescriptor(navigator, "onLine")) {
+    Object.defineProperty(navigator, "onLine", { configurable: true, enumerable: true, get: () => window.__emulatedOffline !== true });
+  }
+  const changed = (window.__emulatedOffline === true) !== offline;
+  window.__emulatedOffline = offline;
+  if (changed) dispatchEvent(new Event(offline ? "offline" : "online"));
+  return navigator.onLine;
+};
 
 /**
  * A context = one WebDriver session (a fresh profile each). Its first page is the
@@ -260,6 +289,9 @@ Promise.resolve().then(() => fn(arg)).then(
 function seleniumContext(engineName, buildDriver) {
   let driver = null;
   const open = new Set();
+  /** The open pages, for `setOffline`; and whether the context is offline (emulated). */
+  const pages = new Map();
+  let offline = false;
   const context = {
     async newPage() {
       let handle;
@@ -272,17 +304,39 @@ function seleniumContext(engineName, buildDriver) {
         handle = await driver.getWindowHandle();
       }
       open.add(handle);
-      return seleniumPage(engineName, driver, handle, async (h) => {
+      const page = seleniumPage(engineName, driver, handle, async (h) => {
         open.delete(h);
+        pages.delete(h);
         if (open.size === 0) return context.close();
         await driver.switchTo().window(h);
         await driver.close();
       });
+      // A page (re)loaded while the context is offline sees itself offline from then on
+      // (its own files still load: only the page's view of the network is emulated).
+      for (const step of ["load", "reload"]) {
+        const original = page[step];
+        page[step] = async (...args) => {
+          await original(...args);
+          if (offline) await page.evaluate(EMULATE_OFFLINE, true);
+        };
+      }
+      pages.set(handle, page);
+      return page;
+    },
+    /**
+     * Every open page of the context sees itself offline (or back online), in the page
+     * (EMULATE_OFFLINE): what Chromium's `context.setOffline` shows a page, without
+     * stopping its requests.
+     */
+    async setOffline(value) {
+      offline = value === true;
+      for (const page of pages.values()) await page.evaluate(EMULATE_OFFLINE, offline);
     },
     async close() {
       const d = driver;
       driver = null;
       open.clear();
+      pages.clear();
       if (d) await withTimeout(d.quit(), 10_000, `${engineName}: quit`).catch(() => {});
     },
   };
