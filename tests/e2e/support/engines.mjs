@@ -356,29 +356,49 @@ async function launchFirefox() {
   const firefox = await import("selenium-webdriver/firefox.js");
   const driverPath = geckodriverPath();
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} not found (make tools installs firefox-esr)`);
+  const build = (proxy) => {
+    const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless");
+    if (proxy) options.set("proxy", webDriverProxy(proxy));
+    // No update checks, telemetry or first-run pages in the test profiles.
+    options.setPreference("app.update.enabled", false);
+    options.setPreference("datareporting.policy.dataSubmissionEnabled", false);
+    options.setPreference("toolkit.telemetry.enabled", false);
+    options.setPreference("browser.shell.checkDefaultBrowser", false);
+    return new Builder().forBrowser("firefox").setFirefoxOptions(options).setFirefoxService(new firefox.ServiceBuilder(driverPath)).build();
+  };
+  // A Firefox session takes about 4 s to start and 1 s to quit, per test: the next test's
+  // session starts while this one runs, and a closed context quits in the background.
+  let spare = null;
+  const started = () => {
+    const next = spare ?? build();
+    spare = build();
+    spare.catch(() => {});
+    return next;
+  };
   const contexts = new Set();
+  const quitting = new Set();
   return {
     name: "firefox",
     async newContext({ proxy } = {}) {
-      const context = seleniumContext("firefox", () => {
-        const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless");
-        if (proxy) options.set("proxy", webDriverProxy(proxy));
-        // No update checks, telemetry or first-run pages in the test profiles.
-        options.setPreference("app.update.enabled", false);
-        options.setPreference("datareporting.policy.dataSubmissionEnabled", false);
-        options.setPreference("toolkit.telemetry.enabled", false);
-        options.setPreference("browser.shell.checkDefaultBrowser", false);
-        return new Builder()
-          .forBrowser("firefox")
-          .setFirefoxOptions(options)
-          .setFirefoxService(new firefox.ServiceBuilder(driverPath))
-          .build();
-      });
+      const context = seleniumContext("firefox", () => (proxy ? build(proxy) : started()));
       contexts.add(context);
-      return { ...context, close: () => (contexts.delete(context), context.close()) };
+      return {
+        ...context,
+        close() {
+          contexts.delete(context);
+          const quit = context.close();
+          quitting.add(quit);
+          quit.finally(() => quitting.delete(quit));
+          return Promise.resolve();
+        },
+      };
     },
     async close() {
       for (const c of contexts) await c.close();
+      await Promise.all(quitting);
+      const last = await spare?.catch(() => null);
+      spare = null;
+      if (last) await withTimeout(last.quit(), 10_000, "firefox: quit").catch(() => {});
     },
   };
 }
