@@ -159,10 +159,14 @@ pub fn adopt_left_behind(project: &str) {
 }
 
 /// The answer to asking for a gone (or going) tab's lock: taken over under it if held;
-/// else asked again shortly, and after that waited for.
-fn on_lock_answer(key: String, tab: String, held: bool, asked_again: u32) {
-    if held {
+/// else asked again shortly, and after that waited for. A lock the browser refuses to name
+/// (`None`: no tab can hold it, so no SDK tab wrote that key) is judged by its timestamp,
+/// as without Web Locks.
+fn on_lock_answer(key: String, tab: String, held: Option<bool>, asked_again: u32) {
+    if held == Some(true) {
         adopt(&key, None);
+    } else if held.is_none() {
+        adopt(&key, Some(clock::now()));
     } else if asked_again < ASK_AGAIN {
         let pause = ASK_AGAIN_FIRST_MS * 3u64.pow(asked_again);
         let name = tab_lock(&tab);
