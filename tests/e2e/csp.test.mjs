@@ -72,7 +72,13 @@ async function loadWithPolicy(suite, t, csp, name) {
   return page;
 }
 
-const violations = (page) => page.evaluate(() => window.__violations);
+/**
+ * The violations the document saw, but the browser's own favicon request: Firefox and
+ * WebKitGTK ask for /favicon.ico for a page without an icon link, and `img-src 'none'`
+ * refuses it (not the page's nor the package's doing). Kept in `t.diagnostic` by the tests.
+ */
+const violations = async (page) => (await page.evaluate(() => window.__violations)).filter((v) => !(v.directive === "img-src" && /\/favicon\.ico$/.test(v.blocked)));
+const allViolations = (page) => page.evaluate(() => window.__violations);
 
 /** Whether the engine enforces `require-trusted-types-for` (it has the Trusted Types API). */
 const hasTrustedTypes = (page) => page.evaluate(() => typeof window.trustedTypes === "object" && window.trustedTypes !== null);
@@ -129,7 +135,7 @@ engineSuites("csp", (suite) => {
       assert.equal(stats.dropped.total, 0);
 
       const seen = await violations(page);
-      t.diagnostic(`${suite.engine}: violations: ${JSON.stringify(seen)}`);
+      t.diagnostic(`${suite.engine}: violations: ${JSON.stringify(await allViolations(page))}`);
       assert.deepEqual(
         seen.map(({ directive, blocked }) => ({ directive, blocked })),
         expectedProbeViolations,
@@ -150,18 +156,21 @@ engineSuites("csp", (suite) => {
     const page = await loadWithPolicy(suite, t, policy({ collectorOrigin: new URL(collector.url).origin, wasm: false }), "csp-no-wasm");
     await sleep(100);
     const seen = await violations(page);
-    t.diagnostic(`${suite.engine}: violations: ${JSON.stringify(seen)}`);
+    t.diagnostic(`${suite.engine}: violations: ${JSON.stringify(await allViolations(page))}`);
     const theirs = seen.filter((v) => !/-before\.js$/.test(sourcePath(suite, v)));
+    // WebKitGTK refuses the compilation (the CompileError below names the policy) but fires
+    // no securitypolicyviolation event for it; Chromium and Firefox report it.
     assert.deepEqual(
       theirs.map((v) => ({ directive: v.directive, blocked: v.blocked, source: sourcePath(suite, v) })),
-      [{ directive: "script-src", blocked: "wasm-eval", source: "/pkg/lunary_wasm.js" }],
+      suite.engine === "webkit" ? [] : [{ directive: "script-src", blocked: "wasm-eval", source: "/pkg/lunary_wasm.js" }],
       "the glue's WebAssembly compilation, refused and reported as a script-src violation (the only one besides the probes')",
     );
     const before = await page.problems();
-    assert.ok(
-      before.warnings.some((w) => w.startsWith("lunary-wasm: the WebAssembly module did not load; tracking is off.")),
-      `the package says why, once: ${JSON.stringify(before.warnings)}`,
-    );
+    const why = before.warnings.filter((w) => w.startsWith("lunary-wasm: the WebAssembly module did not load; tracking is off."));
+    t.diagnostic(`${suite.engine}: ${JSON.stringify(why)}`);
+    assert.equal(why.length, 1, `the package says why, once: ${JSON.stringify(before.warnings)}`);
+    assert.match(why[0], /CompileError/, "the reason: the compilation was refused");
+    assert.match(why[0], /unsafe-eval|Content Security Policy|CSP/, "…by the policy");
 
     // Every call is a no-op that does not throw; openThread still gives threads and ids.
     const result = await page.evaluate(

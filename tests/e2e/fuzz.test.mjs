@@ -110,10 +110,33 @@ async function hugeInputsInPage({ key, apiUrl }) {
   return { rows, threadId: thread.id, stats: L.stats() };
 }
 
+/**
+ * The page side of the findings' reproductions: runs each call (its source) and says
+ * whether it returned or threw a lunary TypeError. In the page's own script, so that
+ * `TypeError` is the page's (a WebDriver script may run in another realm: Firefox's).
+ */
+function findingsInPage({ calls }) {
+  window.revoked = () => {
+    const r = Proxy.revocable({}, {});
+    r.revoke();
+    return r.proxy;
+  };
+  return calls.map(([d, prefix, source]) => {
+    try {
+      (0, eval)(`(${source})`)();
+      return `${d}: returned`;
+    } catch (error) {
+      const message = String(error?.message);
+      const ok = error instanceof TypeError && message.startsWith(prefix);
+      return `${d}: ${ok ? "lunary TypeError" : `threw ${error?.constructor?.name}: ${message}`}`;
+    }
+  });
+}
+
 /** The page of every test: the probe, the page's own error record and request log, the long page functions. */
 function fuzzPageUrl(server) {
   server.__fuzzPageUrl ??= server.addPage(
-    probedPage({ before: RECORD_PAGE_PROBLEMS + RECORD_REQUESTS + longFunctions({ fuzz: fuzzInPage, huge: hugeInputsInPage, normal: normalSequenceInPage }) }),
+    probedPage({ before: RECORD_PAGE_PROBLEMS + RECORD_REQUESTS + longFunctions({ fuzz: fuzzInPage, huge: hugeInputsInPage, normal: normalSequenceInPage, findings: findingsInPage }) }),
     "fuzz",
   );
   return server.__fuzzPageUrl;
@@ -267,26 +290,7 @@ engineSuites(
     ]) {
       test(`fuzz finding: ${bug.id} (${bug.about})`, { timeout: 30_000 }, async (t) => {
         const p = await page(t);
-        const results = await p.evaluate(
-          ({ calls }) => {
-            window.revoked = () => {
-              const r = Proxy.revocable({}, {});
-              r.revoke();
-              return r.proxy;
-            };
-            return calls.map(([d, prefix, source]) => {
-              try {
-                (0, eval)(`(${source})`)();
-                return `${d}: returned`;
-              } catch (error) {
-                const message = String(error?.message);
-                const ok = error instanceof TypeError && message.startsWith(prefix);
-                return `${d}: ${ok ? "lunary TypeError" : `threw ${error?.constructor?.name}: ${message}`}`;
-              }
-            });
-          },
-          { calls: calls.map(([d, prefix, fn]) => [d, prefix, fn.toString()]) },
-        );
+        const results = await runLong(p, "findings", { calls: calls.map(([d, prefix, fn]) => [d, prefix, fn.toString()]) }, { timeout: 20_000 });
         console.log(`${bug.id}:\n  ${results.join("\n  ")}`);
         assert.deepEqual(results.filter((r) => r.includes(": threw ")), [], "every call returns or throws a lunary.<function>: TypeError");
         await assertNoPageErrors(p);
