@@ -3,7 +3,8 @@
 // ('wasm-unsafe-eval') and connections to the page's origin and the collector: no
 // violation, and the README example is stored. Without 'wasm-unsafe-eval' the module
 // cannot compile and the package falls back to its documented no-op. And the shipped
-// JavaScript holds none of the constructs a CSP without 'unsafe-eval' would block.
+// JavaScript holds none of the constructs a CSP without 'unsafe-eval' would block. The
+// browser cases run in every engine of ENGINES; the violations are recorded by the page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";

@@ -4,6 +4,11 @@
 // TypeError starting with `lunary.<function>:`; what JSON cannot carry is handled as
 // JSON.stringify would or left out with a warning; nothing else reaches the page, the
 // module never traps, and tracking goes on afterwards.
+//
+// In every engine of ENGINES. The page functions are defined by the page's own script and
+// polled for (support/fuzz.mjs `runLong`): a WebDriver script may run 30 s at most and, in
+// Firefox, runs in another realm than the page. The requests are the page's own record of
+// them (resource timing and the request APIs wrapped), the same in every engine.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites } from "./support/engine-suite.mjs";

@@ -4,7 +4,7 @@
 // that runs out in the middle of the session, and `Storage.prototype` overrides that
 // answer garbage. Each time the README example must be stored as usual, nothing may throw
 // into the page, and the identified user must stay known for the page's life. The file
-// ends with one line: `storage faults survived: N of M (…)`.
+// ends with one line per engine of ENGINES: `storage faults survived: N of M in <engine> (…)`.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
