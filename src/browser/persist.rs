@@ -153,20 +153,31 @@ pub fn adopt_left_behind(project: &str) {
             }) {
                 TAKING_OVER.with(|cell| cell.set(cell.get() + 1));
             }
-        } else if let Some(stale_at) = adopt(&key, Some(clock::now())) {
-            // Not stale yet: it may be a live tab's, or the queue of the page this one
-            // replaced. Look again when it would be stale.
-            let now = clock::now();
-            RECHECK_TIMER.with(|timer| timer.arm(stale_at, now));
+        } else {
+            adopt_if_stale(&key);
         }
     }
 }
 
+/// Without a lock to go by: takes the queue under `key` over if it is stale. One not
+/// stale yet may be a live tab's, or the queue of the page this one replaced: it is
+/// looked at again when it would be stale.
+fn adopt_if_stale(key: &str) {
+    let now = clock::now();
+    if let Some(stale_at) = adopt(key, Some(now)) {
+        RECHECK_TIMER.with(|timer| timer.arm(stale_at, now));
+    }
+}
+
 /// The answer to asking for a gone (or going) tab's lock: taken over under it if held;
-/// else asked again shortly, and after that waited for.
-fn on_lock_answer(key: String, tab: String, held: bool, asked_again: u32) {
-    if held {
+/// else asked again shortly, and after that waited for. A lock the browser refuses to name
+/// (`None`: no tab can hold it, so no SDK tab wrote that key) is judged by its timestamp,
+/// as without Web Locks.
+fn on_lock_answer(key: String, tab: String, held: Option<bool>, asked_again: u32) {
+    if held == Some(true) {
         adopt(&key, None);
+    } else if held.is_none() {
+        adopt_if_stale(&key);
     } else if asked_again < ASK_AGAIN {
         let pause = ASK_AGAIN_FIRST_MS * 3u64.pow(asked_again);
         let name = tab_lock(&tab);

@@ -61,7 +61,8 @@ function geckodriverPath() {
 export const PROBE = `(() => {
   const probe = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
   window.__probe = probe;
-  const text = (v) => { try { return v instanceof Error ? String(v.stack || v) : typeof v === "string" ? v : String(v); } catch { return "<unprintable>"; } };
+  // An Error as its stack, led by "Name: message" where the stack lacks it (Firefox's does).
+  const text = (v) => { try { if (!(v instanceof Error)) return typeof v === "string" ? v : String(v); const stack = String(v.stack || ""); return stack.includes(String(v)) ? stack : stack ? String(v) + "\\n" + stack : String(v); } catch { return "<unprintable>"; } };
   addEventListener("error", (e) => probe.pageErrors.push(text(e.error ?? e.message)));
   addEventListener("unhandledrejection", (e) => probe.pageErrors.push("unhandled rejection: " + text(e.reason)));
   for (const [level, list] of [["error", probe.consoleErrors], ["warn", probe.warnings]]) {
@@ -74,7 +75,8 @@ export const PROBE = `(() => {
   const originalFetch = window.fetch;
   window.fetch = function (input, init) {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input?.url;
-    const method = (init?.method ?? (typeof input === "object" && input?.method) ?? "GET").toUpperCase();
+    // (A string input has no method: \`false ?? "GET"\` would be false, and fetch("/x") throw.)
+    const method = String(init?.method ?? (typeof input === "object" && input !== null ? input.method : undefined) ?? "GET").toUpperCase();
     const promise = originalFetch.apply(this, arguments);
     if (method === "POST" && String(url).endsWith("/v1/runs/ingest")) {
       const headers = {};
@@ -125,6 +127,12 @@ function makePage(engineName, ops) {
   }
   const page = {
     engine: engineName,
+    /**
+     * Chromium only (else undefined): the Playwright page underneath, for a test that adds
+     * a view only Chromium has (Playwright's request events, CDP) to checks that run in
+     * every engine.
+     */
+    playwright: ops.playwright,
     evaluate: (fn, arg) => ops.evaluate(fn, arg),
     async waitForFunction(fn, arg, { timeout = STEP_TIMEOUT, every = 50 } = {}) {
       const deadline = Date.now() + timeout;
@@ -186,6 +194,7 @@ async function launchChromium() {
           const p = await context.newPage();
           p.setDefaultTimeout(STEP_TIMEOUT);
           return makePage("chromium", {
+            playwright: p,
             goto: (url) => p.goto(url),
             reload: () => p.reload(),
             evaluate: (fn, arg) => p.evaluate(fn, arg),
