@@ -14,6 +14,7 @@
 //   await page.evaluate(async (arg) => …, arg);    // as Playwright's page.evaluate
 //   await page.problems();                         // {pageErrors, consoleErrors, warnings}
 //   await page.ingests();                          // the ingest fetches the page made
+//   await page.click("#send"); await page.fill("#name", "Ada");  // real user input (see below)
 //
 // What went wrong in a page and what it sent are recorded by the page itself, the same way
 // in every engine: pages must be built with `probedPage()` (testPage plus PROBE first), a
@@ -23,6 +24,7 @@
 import { spawn } from "node:child_process";
 import { createServer, request as httpRequest } from "node:http";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { launchBrowser } from "./browser.mjs";
 import { testPage } from "./server.mjs";
@@ -110,8 +112,8 @@ export async function launchEngine(name) {
 
 /**
  * The page object the scenarios use, over `ops` = the driver's {goto, reload, evaluate,
- * close}: `evaluate(fn, arg)` runs `fn(arg)` in the page (async functions awaited; the
- * result comes back as JSON data).
+ * close} and its element operations (see elementPowers): `evaluate(fn, arg)` runs `fn(arg)`
+ * in the page (async functions awaited; the result comes back as JSON data).
  */
 function makePage(engineName, ops) {
   const kept = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
@@ -143,17 +145,21 @@ function makePage(engineName, ops) {
         await new Promise((r) => setTimeout(r, every));
       }
     },
-    /** Loads `url` and waits for its module script to finish (`window.__ready`). */
-    async load(url) {
+    /**
+     * Loads `url` and waits for its module script to finish (`window.__ready`), or for
+     * `until` (a page function) to hold, for pages with another ready signal.
+     */
+    async load(url, { until = () => window.__ready === true } = {}) {
       await harvest();
       await ops.goto(url);
-      await page.waitForFunction(() => window.__ready === true);
+      await page.waitForFunction(until);
     },
-    async reload() {
+    async reload({ until = () => window.__ready === true } = {}) {
       await harvest();
       await ops.reload();
-      await page.waitForFunction(() => window.__ready === true);
+      await page.waitForFunction(until);
     },
+    ...elementPowers(engineName, ops),
     /** {pageErrors, consoleErrors, warnings}: all this page recorded, across navigations. */
     async problems() {
       const now = (await readProbe().catch(() => null)) ?? {};
@@ -180,15 +186,108 @@ function makePage(engineName, ops) {
   return page;
 }
 
+// --- elements, as a person uses them ----------------------------------------------------
+
+/**
+ * What a person does with a page's elements, the same in every engine: `selector` is CSS,
+ * `where` = {hasText (a substring of the element's textContent), nth (0-based, among the
+ * matches), frame (CSS of an iframe of the page to look in)}. As with Playwright locators,
+ * an action needs exactly one match (or `nth`) and waits until it is visible; clicks, typing
+ * and keys are real input (Playwright's, or WebDriver's element click and send keys), never
+ * element.click() from a script. Reads do not wait.
+ */
+function elementPowers(engineName, ops) {
+  const describe = (selector, where) =>
+    `${selector}${where.hasText !== undefined ? ` with text ${JSON.stringify(where.hasText)}` : ""}${where.nth !== undefined ? ` #${where.nth}` : ""}${where.frame ? ` in ${where.frame}` : ""}`;
+  const powers = {
+    /**
+     * Waits until `selector` is `state`: "visible" (the default), "attached", "hidden"
+     * (absent or not visible) or "detached" (absent).
+     */
+    async waitFor(selector, { state = "visible", timeout = STEP_TIMEOUT, ...where } = {}) {
+      const deadline = Date.now() + timeout;
+      let last = "";
+      for (;;) {
+        try {
+          const n = await ops.count(selector, where);
+          const visible = n > 0 && (state === "visible" || state === "hidden") ? await ops.visible(selector, { ...where, nth: where.nth ?? 0 }) : false;
+          if (state === "attached" ? n > 0 : state === "detached" ? n === 0 : state === "visible" ? visible : !visible) return;
+          last = `${n} match(es)${n ? `, visible: ${visible}` : ""}`;
+        } catch (e) {
+          last = String(e?.message ?? e).split("\n")[0];
+        }
+        if (Date.now() > deadline) throw new Error(`${engineName}: ${describe(selector, where)} not ${state} after ${timeout} ms (${last})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /** A click on the element, as a person's (scrolled into view, at its centre). */
+    async click(selector, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("click", selector, where);
+    },
+    /** Empties the field, then types `text` into it. */
+    async fill(selector, text, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("fill", selector, where, text);
+    },
+    /** Presses a key (a WebDriver/Playwright name: "Enter", "Tab", "Escape") in the element. */
+    async press(selector, key, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("press", selector, where, key);
+    },
+    /** The element's textContent (exactly one match, or `nth`). */
+    text: (selector, where = {}) => ops.read("text", selector, where),
+    /** Every match's textContent, in document order. */
+    texts: (selector, where = {}) => ops.texts(selector, where),
+    /** An attribute of the element as the markup has it, or null. */
+    attribute: (selector, name, where = {}) => ops.read("attribute", selector, where, name),
+    count: (selector, where = {}) => ops.count(selector, where),
+    /** Whether the first match (or `nth`) is shown; false when nothing matches. */
+    isVisible: (selector, where = {}) => ops.visible(selector, { ...where, nth: where.nth ?? 0 }),
+    /** A PNG of the viewport, written to `path`. */
+    screenshot: (path) => ops.screenshot(path),
+  };
+  return powers;
+}
+
 // --- Chromium: playwright-core ----------------------------------------------------------
+
+/** Playwright locators for `elementPowers`. */
+function playwrightElements(p) {
+  const locate = (selector, { hasText, nth, frame } = {}) => {
+    let l = (frame ? p.frameLocator(frame) : p).locator(selector, hasText !== undefined ? { hasText } : undefined);
+    if (nth !== undefined) l = l.nth(nth);
+    return l;
+  };
+  return {
+    count: (selector, where) => locate(selector, where).count(),
+    visible: (selector, where) => locate(selector, where).isVisible(),
+    texts: (selector, where) => locate(selector, where).allTextContents(),
+    async read(what, selector, where, name) {
+      const l = locate(selector, where);
+      return what === "text" ? l.textContent({ timeout: 1_000 }) : l.getAttribute(name, { timeout: 1_000 });
+    },
+    async act(what, selector, where, value) {
+      const l = locate(selector, where);
+      if (what === "click") await l.click();
+      else if (what === "fill") await l.fill(value);
+      else await l.press(value);
+    },
+    screenshot: (path) => p.screenshot({ path }),
+  };
+}
 
 async function launchChromium() {
   const browser = await launchBrowser();
   return {
     name: "chromium",
-    async newContext({ proxy } = {}) {
+    /** `viewport` = {width, height}: the page's size in CSS pixels (at scale 1). */
+    async newContext({ proxy, viewport } = {}) {
       // Loopback stays direct (Playwright would send it to the proxy too).
-      const context = await browser.newContext(proxy ? { proxy: { server: `http://${proxy}`, bypass: "127.0.0.1" } } : {});
+      const context = await browser.newContext({
+        ...(proxy ? { proxy: { server: `http://${proxy}`, bypass: "127.0.0.1" } } : {}),
+        ...(viewport ? { viewport, deviceScaleFactor: 1 } : {}),
+      });
       return {
         async newPage() {
           const p = await context.newPage();
@@ -198,6 +297,7 @@ async function launchChromium() {
             goto: (url) => p.goto(url),
             reload: () => p.reload(),
             evaluate: (fn, arg) => p.evaluate(fn, arg),
+            ...playwrightElements(p),
             // As a user closes a tab: unload handlers run (Playwright's default skips them).
             close: async () => {
               if (p.isClosed()) return;
@@ -270,8 +370,122 @@ Promise.resolve().then(() => fn(arg)).then(
       }
       return answer.undef ? undefined : JSON.parse(answer.json);
     },
+    ...seleniumElements(engineName, driver, use, inTurn),
     close: () => inTurn(() => onClose(handle)),
   });
+}
+
+/**
+ * WebDriver elements for `elementPowers`: findElements, then the element's click, clear and
+ * send keys (W3C element interaction: the driver scrolls it into view and dispatches real
+ * input). Each operation is tried again while the page re-renders (a stale element) or
+ * something covers the element for a moment, as Playwright's locators do.
+ */
+function seleniumElements(engineName, driver, use, inTurn) {
+  const webdriver = import("selenium-webdriver");
+  /** Runs `fn` in the page's tab (in its turn), inside the iframe `frame` when given. */
+  function within(frame, fn) {
+    return inTurn(async () => {
+      await use();
+      if (!frame) return fn();
+      const { By } = await webdriver;
+      await driver.switchTo().frame(await driver.findElement(By.css(frame)));
+      try {
+        return await fn();
+      } finally {
+        await driver.switchTo().defaultContent();
+      }
+    });
+  }
+  const textOf = (el) => driver.executeScript("return arguments[0].textContent", el);
+  async function all(selector, hasText) {
+    const { By } = await webdriver;
+    const found = await driver.findElements(By.css(selector));
+    if (hasText === undefined) return found;
+    const kept = [];
+    for (const el of found) if ((await textOf(el)).includes(hasText)) kept.push(el);
+    return kept;
+  }
+  async function one(selector, { hasText, nth }) {
+    const found = await all(selector, hasText);
+    if (nth !== undefined) {
+      if (!found[nth]) throw new Error(`${engineName}: ${selector}: no match #${nth} (${found.length} matches)`);
+      return found[nth];
+    }
+    if (found.length !== 1) throw new Error(`${engineName}: ${selector}: ${found.length} matches, one expected`);
+    return found[0];
+  }
+  const TRANSIENT = ["StaleElementReferenceError", "ElementClickInterceptedError", "ElementNotInteractableError"];
+  /** `fn` again while it fails for a moment (the element was re-rendered, or covered). */
+  async function retrying(fn) {
+    const deadline = Date.now() + STEP_TIMEOUT;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!TRANSIENT.includes(e?.name) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+  return {
+    count: (selector, { hasText, frame } = {}) => retrying(() => within(frame, async () => (await all(selector, hasText)).length)),
+    visible: (selector, where) =>
+      retrying(() =>
+        within(where.frame, async () => {
+          const el = (await all(selector, where.hasText))[where.nth ?? 0];
+          return el ? el.isDisplayed() : false;
+        }),
+      ),
+    texts: (selector, { hasText, frame } = {}) =>
+      retrying(() => within(frame, async () => Promise.all((await all(selector, hasText)).map(textOf)))),
+    read: (what, selector, where, name) =>
+      retrying(() =>
+        within(where.frame, async () => {
+          const el = await one(selector, where);
+          return what === "text" ? textOf(el) : el.getDomAttribute(name);
+        }),
+      ),
+    async act(what, selector, where, value) {
+      const { Key } = await webdriver;
+      return retrying(() =>
+        within(where.frame, async () => {
+          const el = await one(selector, where);
+          if (what === "click") await el.click();
+          else if (what === "fill") {
+            await el.clear();
+            if (value !== "") await el.sendKeys(value);
+          } else {
+            const key = Key[String(value).toUpperCase()];
+            if (!key) throw new Error(`${engineName}: press: unknown key ${value}`);
+            await el.sendKeys(key);
+          }
+        }),
+      );
+    },
+    async screenshot(path) {
+      const png = await inTurn(async () => {
+        await use();
+        return driver.takeScreenshot();
+      });
+      await writeFile(path, Buffer.from(png, "base64"));
+    },
+  };
+}
+
+/**
+ * Sizes the window so that the page's viewport is `width` × `height` CSS pixels (the window
+ * is larger by the browser's own bars, which differ per engine).
+ */
+async function fitViewport(driver, { width, height }) {
+  const inner = () => driver.executeScript("return [window.innerWidth, window.innerHeight]");
+  let [w, h] = [width, height];
+  for (let i = 0; i < 3; i++) {
+    await driver.manage().window().setRect({ width: w, height: h });
+    const [iw, ih] = await inner();
+    if (iw === width && ih === height) return;
+    [w, h] = [w + width - iw, h + height - ih];
+  }
 }
 
 /**
@@ -295,7 +509,7 @@ const EMULATE_OFFLINE = (offline) => {
  * A context = one WebDriver session (a fresh profile each). Its first page is the
  * session's first window; more pages are new tabs of it.
  */
-function seleniumContext(engineName, buildDriver) {
+function seleniumContext(engineName, buildDriver, { viewport } = {}) {
   let driver = null;
   const open = new Set();
   /** The open pages, for `setOffline`; and whether the context is offline (emulated). */
@@ -307,6 +521,7 @@ function seleniumContext(engineName, buildDriver) {
       if (!driver) {
         driver = await buildDriver();
         await driver.manage().setTimeouts({ script: 30_000, pageLoad: STEP_TIMEOUT });
+        if (viewport) await fitViewport(driver, viewport);
         handle = await driver.getWindowHandle();
       } else {
         await driver.switchTo().newWindow("tab");
@@ -388,8 +603,8 @@ async function launchFirefox() {
   const quitting = new Set();
   return {
     name: "firefox",
-    async newContext({ proxy } = {}) {
-      const context = seleniumContext("firefox", () => (proxy ? build(proxy) : started()));
+    async newContext({ proxy, viewport } = {}) {
+      const context = seleniumContext("firefox", () => (proxy ? build(proxy) : started()), { viewport });
       contexts.add(context);
       return {
         ...context,
@@ -465,9 +680,9 @@ async function launchWebKit() {
   const contexts = new Set();
   return {
     name: "webkit",
-    async newContext({ proxy } = {}) {
+    async newContext({ proxy, viewport } = {}) {
       const caps = proxy ? { ...capabilities, proxy: webDriverProxy(proxy) } : capabilities;
-      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(caps).build());
+      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(caps).build(), { viewport });
       contexts.add(context);
       return { ...context, close: () => (contexts.delete(context), context.close()) };
     },
