@@ -106,10 +106,12 @@ test-e2e: pkg
 	cargo build -q -p lunary-collector
 	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/e2e/
 
-# The demo's production build, then the demo in Chromium against a collector serving it.
+# The demo's production build, then the demo as a person uses it, in each engine of
+# $(ENGINES), against a collector serving it: `make test-demo ENGINES=firefox` runs one.
 test-demo: demo-app
+	$(call check_engines)
 	cargo build -q -p lunary-collector
-	node --test --test-concurrency=1 tests/demo/
+	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/demo/
 
 # The package's types as a strict TypeScript app sees them (tests/types/usage.ts).
 test-types: pkg
