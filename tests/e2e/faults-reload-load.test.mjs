@@ -64,7 +64,8 @@ async function reloadRounds(suite, t, { seenFailing }) {
   const other = await context.newPage();
   await other.load(probedHarnessUrl(server));
   await initIn(other, { key, collector, ...FAST });
-  const page = await context.newPage();
+  // A window of its own, so that both stay visible (see faults-tabs.test.mjs).
+  const page = await context.newPage({ window: true });
   await page.load(probedHarnessUrl(server));
   await page.throttleCpu(RATE);
   await initIn(page, { key, collector, ...FAST });

@@ -263,7 +263,7 @@ async function launchChromium() {
  * async functions, thrown errors and return values behave as with Playwright (a thrown
  * error rejects, with the page's message).
  */
-function seleniumPage(engineName, driver, handle, onClose) {
+function seleniumPage(engineName, driver, handle, onClose, serial = (op) => op()) {
   const use = async () => {
     // After another tab of the session closed, the driver has no current window at all.
     const current = await driver.getWindowHandle().catch(() => null);
@@ -279,17 +279,21 @@ Promise.resolve().then(() => fn(arg)).then(
   (e) => done({ error: (e && e.name ? e.name + ": " : "") + (e && e.message !== undefined ? e.message : String(e)), stack: String((e && e.stack) || "") }),
 );`;
   return makePage(engineName, {
-    async goto(url) {
-      await use();
-      await driver.get(url);
-    },
-    async reload() {
-      await use();
-      await driver.navigate().refresh();
-    },
+    goto: (url) =>
+      serial(async () => {
+        await use();
+        await driver.get(url);
+      }),
+    reload: () =>
+      serial(async () => {
+        await use();
+        await driver.navigate().refresh();
+      }),
     async evaluate(fn, arg) {
-      await use();
-      const answer = await driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      const answer = await serial(async () => {
+        await use();
+        return driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
+      });
       if (!answer || typeof answer !== "object") throw new Error(`${engineName}: evaluate: odd answer ${JSON.stringify(answer)}`);
       if (answer.error !== undefined) {
         const err = new Error(`${engineName}: page threw ${answer.error}`);
@@ -298,9 +302,7 @@ Promise.resolve().then(() => fn(arg)).then(
       }
       return answer.undef ? undefined : JSON.parse(answer.json);
     },
-    async close() {
-      await onClose(handle);
-    },
+    close: () => serial(() => onClose(handle)),
   });
 }
 
@@ -311,24 +313,44 @@ Promise.resolve().then(() => fn(arg)).then(
 function seleniumContext(engineName, buildDriver) {
   let driver = null;
   const open = new Set();
+  // One session has one current window: a command for one page must not run between
+  // another page's switch to its window and its command (as when two pages of the context
+  // are driven at once, e.g. in Promise.all). Each page's operations take turns.
+  let turn = Promise.resolve();
+  const serial = (op) => {
+    const result = turn.then(op);
+    turn = result.catch(() => {});
+    return result;
+  };
   const context = {
-    async newPage() {
+    /**
+     * `{window: true}`: a new window rather than a tab. WebKitGTK brings a tab to the front
+     * whenever the driver switches to it, hiding the session's other tabs (each switch is a
+     * visibilitychange in both); windows stay visible side by side, as Chromium's pages do.
+     */
+    async newPage({ window = false } = {}) {
       let handle;
       if (!driver) {
         driver = await buildDriver();
         await driver.manage().setTimeouts({ script: 30_000, pageLoad: STEP_TIMEOUT });
         handle = await driver.getWindowHandle();
       } else {
-        await driver.switchTo().newWindow("tab");
+        await driver.switchTo().newWindow(window ? "window" : "tab");
         handle = await driver.getWindowHandle();
       }
       open.add(handle);
-      return seleniumPage(engineName, driver, handle, async (h) => {
-        open.delete(h);
-        if (open.size === 0) return context.close();
-        await driver.switchTo().window(h);
-        await driver.close();
-      });
+      return seleniumPage(
+        engineName,
+        driver,
+        handle,
+        async (h) => {
+          open.delete(h);
+          if (open.size === 0) return context.close();
+          await driver.switchTo().window(h);
+          await driver.close();
+        },
+        serial,
+      );
     },
     async close() {
       const d = driver;

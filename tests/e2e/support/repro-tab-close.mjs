@@ -2,15 +2,18 @@
 // messages queued (WAIT ms after tracking, default 300; 1500 makes the queue be written to
 // storage first), N times, while a second tab of the same origin logs the closing tab's
 // lifecycle events, its queue writes (BroadcastChannel) and the storage events it sees.
-//   node tests/e2e/support/repro-tab-close.mjs firefox 16      (WAIT=1500 ..., OBSERVER=0 ...)
+//   node tests/e2e/support/repro-tab-close.mjs firefox 16      (WAIT=1500, OBSERVER=0, LIFE_TYPES=pagehide,visibilitychange)
 import { launchEngine, probedPage } from "./engines.mjs";
 import { startStaticServer } from "./server.mjs";
 import { startCollector, newProjectKey } from "./collector.mjs";
 import { HARNESS, initIn, trackIn, newThreadId, sleep, queueKeys } from "./delivery.mjs";
 const collector = await startCollector();
 const server = await startStaticServer();
+// LIFE_TYPES: the window events logged (default all five; an unload or beforeunload
+// listener changes how Firefox closes a tab, so LIFE_TYPES=pagehide,visibilitychange).
+const LIFE_TYPES = (process.env.LIFE_TYPES ?? "visibilitychange,pagehide,unload,beforeunload,freeze").split(",");
 const LIFE = `const bc = new BroadcastChannel("life");
-for (const type of ["visibilitychange", "pagehide", "unload", "beforeunload", "freeze"])
+for (const type of ${JSON.stringify(LIFE_TYPES)})
   addEventListener(type, () => bc.postMessage({ type, vis: document.visibilityState, t: performance.timeOrigin + performance.now() }), true);
 const f0 = window.fetch;
 window.fetch = function (u, init) { const p = f0.apply(this, arguments); if (String(u).endsWith("/ingest")) { bc.postMessage({ type: "fetch(keepalive=" + !!init?.keepalive + ")" }); p.then((r) => bc.postMessage({ type: "fetch-answer " + r.status }), (e) => bc.postMessage({ type: "fetch-REJECTED " + e.message })); } return p; };
