@@ -130,8 +130,18 @@ engineSuites("faults-lifecycle", (suite) => {
   //      localStorage (the next page would restore and send them again), or
   //  (b) nothing was sent at the close at all (0 of 10 stored after 5 s; the queue is
   //      persisted, so the next page delivers them late, nothing lost).
-  // Chromium and WebKitGTK pass every run. support/repro-tab-close.mjs reproduces it with
-  // a second tab observing; what it shows is in js/README.md "Compatibility".
+  // Chromium and WebKitGTK pass every run. Seen since (Firefox ESR 153, 2026-11-28): (a) in
+  // 2 of 6 runs of this test and 1 of 1 of a plain close script; (b) not again. Whenever the
+  // closing page is instrumented, it goes away: 0 of 26 runs of support/repro-tab-close.mjs
+  // (a BroadcastChannel log, Storage and fetch wrappers, listeners for the lifecycle events;
+  // with or without a second page of the site open, OBSERVER=0; with or without unload and
+  // beforeunload listeners, LIFE_TYPES), 0 of 10 with sendBeacon loggers on pagehide and
+  // visibilitychange (which always showed pagehide, then visibilitychange:hidden, the SDK's
+  // removal done by both). (a) is what the SDK leaves when its visibilitychange:hidden work
+  // runs and its pagehide work does not (sent with keepalive; the queue written with the
+  // request still in flight, as a hidden page must in case it fails), or when the removal
+  // pagehide writes is not kept. Not yet known which; the SDK cannot tell a closing tab from
+  // a hidden one without pagehide. A todo, not a skip.
   const closeTodo =
     suite.engine === "firefox" ? "Firefox: the closed tab's queue often stays in localStorage, or nothing is sent at the close (see the comment above)" : undefined;
   test("a tab closed with 10 messages queued: they leave with keepalive at pagehide and arrive once; nothing is left to send again", { timeout: TEST_TIMEOUT, todo: closeTodo }, async (t) => {
