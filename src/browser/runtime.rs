@@ -158,12 +158,12 @@ async fn finish(id: u64, keepalive: bool, started: Result<js_sys::Promise, JsVal
         let held = Rc::new(RefCell::new(Some(reply)));
         let later = Rc::clone(&held);
         let armed = super::timer::after(KEEPALIVE_ERROR_GRACE_MS, move || {
-            if let Some(reply) = later.borrow_mut().take() {
+            if let Some(reply) = later.try_borrow_mut().ok().and_then(|mut r| r.take()) {
                 settle(id, reply);
             }
         });
         if !armed {
-            if let Some(reply) = held.borrow_mut().take() {
+            if let Some(reply) = held.try_borrow_mut().ok().and_then(|mut r| r.take()) {
                 settle(id, reply);
             }
         }
