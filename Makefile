@@ -28,7 +28,7 @@ WASM_TEST_ENV_webkit = xvfb-run -a env -u CHROMEDRIVER -u GECKODRIVER $(WASM_TES
 check_engines = $(if $(filter-out chromium firefox webkit,$(ENGINES)),$(error ENGINES: unknown engine \
 	"$(filter-out chromium firefox webkit,$(ENGINES))"; the engines are chromium firefox webkit))
 
-.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-e2e-engines test-demo test-types bench clean
+.PHONY: help demo demo-app test tools pkg lint test-native test-wasm test-e2e test-demo test-types bench clean
 
 help:
 	@echo "make demo   build and run the demo against the local collector"
@@ -100,23 +100,18 @@ test-wasm: tools
 	if [ -n "$$failed" ]; then echo "test-wasm: failed in:$$failed"; exit 1; fi; \
 	echo "test-wasm: passed in $(ENGINES)"
 
-# Every e2e file; the engines-*.test.mjs files run their scenarios in each engine of
-# $(ENGINES), the others in Chromium only. `make test-e2e-engines ENGINES=firefox` runs only
-# the engine files, in one engine.
+# Every e2e file, each scenario in every engine of $(ENGINES), one browser at a time.
 test-e2e: pkg
 	$(call check_engines)
 	cargo build -q -p lunary-collector
 	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/e2e/
 
-test-e2e-engines: pkg
+# The demo's production build, then the demo as a person uses it, in each engine of
+# $(ENGINES), against a collector serving it: `make test-demo ENGINES=firefox` runs one.
+test-demo: demo-app
 	$(call check_engines)
 	cargo build -q -p lunary-collector
-	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/e2e/engines-*.test.mjs
-
-# The demo's production build, then the demo in Chromium against a collector serving it.
-test-demo: demo-app
-	cargo build -q -p lunary-collector
-	node --test --test-concurrency=1 tests/demo/
+	ENGINES="$(ENGINES)" node --test --test-concurrency=1 tests/demo/
 
 # The package's types as a strict TypeScript app sees them (tests/types/usage.ts).
 test-types: pkg

@@ -13,7 +13,17 @@ try {
 }
 
 const noop = () => {};
-const newId = () => globalThis.crypto?.randomUUID?.() ?? "";
+/** A UUID v4 (`crypto.randomUUID` exists only in secure contexts; `getRandomValues` everywhere). */
+function newId() {
+  const crypto = globalThis.crypto;
+  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID();
+  if (typeof crypto?.getRandomValues !== "function") return "";
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 // wasm-bindgen methods live on the prototype and need `this`; lunary-js threads are
 // used destructured (`const { trackMessage } = thread`), so bind them on the instance.

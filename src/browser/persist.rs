@@ -4,8 +4,9 @@
 //! the same key, so there are no lost updates between them), at most about once a second
 //! and at once when the page is hidden or goes away. A tab that is gone leaves its key
 //! behind; the next tab to start takes it over: under the gone tab's Web Lock where
-//! there are Web Locks (so two tabs can never take over the same queue), else when the
-//! key has not been written for `STALE_MS`. A tab whose lock is held is asked again a few
+//! there are Web Locks (so two tabs can never take over the same queue), else once the
+//! key has not been written for `STALE_MS` (a live tab rewrites it every `HEARTBEAT_MS`;
+//! a page that finds a fresh key looks again when it would be stale). A tab whose lock is held is asked again a few
 //! times (a page that is reloading releases it a moment after the new page starts), and
 //! then waited for: its queue is taken over the moment it closes.
 
@@ -153,16 +154,30 @@ pub fn adopt_left_behind(project: &str) {
                 TAKING_OVER.with(|cell| cell.set(cell.get() + 1));
             }
         } else {
-            adopt(&key, Some(clock::now()));
+            adopt_if_stale(&key);
         }
     }
 }
 
+/// Without a lock to go by: takes the queue under `key` over if it is stale. One not
+/// stale yet may be a live tab's, or the queue of the page this one replaced: it is
+/// looked at again when it would be stale.
+fn adopt_if_stale(key: &str) {
+    let now = clock::now();
+    if let Some(stale_at) = adopt(key, Some(now)) {
+        RECHECK_TIMER.with(|timer| timer.arm(stale_at, now));
+    }
+}
+
 /// The answer to asking for a gone (or going) tab's lock: taken over under it if held;
-/// else asked again shortly, and after that waited for.
-fn on_lock_answer(key: String, tab: String, held: bool, asked_again: u32) {
-    if held {
+/// else asked again shortly, and after that waited for. A lock the browser refuses to name
+/// (`None`: no tab can hold it, so no SDK tab wrote that key) is judged by its timestamp,
+/// as without Web Locks.
+fn on_lock_answer(key: String, tab: String, held: Option<bool>, asked_again: u32) {
+    if held == Some(true) {
         adopt(&key, None);
+    } else if held.is_none() {
+        adopt_if_stale(&key);
     } else if asked_again < ASK_AGAIN {
         let pause = ASK_AGAIN_FIRST_MS * 3u64.pow(asked_again);
         let name = tab_lock(&tab);
@@ -208,19 +223,19 @@ fn wait_for(key: String, tab: String) {
 }
 
 /// Moves the queue under `key` into this tab's outbox. With `stale_before`, only a queue
-/// not written since `STALE_MS` before that time is taken.
-fn adopt(key: &str, stale_before: Option<u64>) {
-    let Some(text) = STORE.with(|store| store.get(key)) else {
-        return;
-    };
+/// not written since `STALE_MS` before that time is taken; for one written since, answers
+/// when it will be stale.
+fn adopt(key: &str, stale_before: Option<u64>) -> Option<u64> {
+    let text = STORE.with(|store| store.get(key))?;
     let Some((written, lines)) = persisted::decode(&text) else {
         STORE.with(|store| store.remove(key));
         console::warn(&["discarded unreadable saved events under ", key]);
         DISCARDED.with(|cell| cell.set(cell.get() + 1));
-        return;
+        return None;
     };
-    if stale_before.is_some_and(|now| written.saturating_add(STALE_MS) > now) {
-        return;
+    let stale_at = written.saturating_add(STALE_MS);
+    if stale_before.is_some_and(|now| stale_at > now) {
+        return Some(stale_at);
     }
     let (events, bad): (Vec<&str>, Vec<&str>) = lines.into_iter().partition(|line| is_event(line));
     if !bad.is_empty() {
@@ -233,6 +248,7 @@ fn adopt(key: &str, stale_before: Option<u64>) {
     save_now();
     STORE.with(|store| store.remove(key));
     runtime::after_change(dropped);
+    None
 }
 
 /// A saved line is kept only if it is a JSON object with an `event` name.

@@ -15,10 +15,12 @@ export const ENGINE_TIMEOUT = 240_000;
 
 /**
  * Runs `body(suite)` once per engine, inside `describe(engine)`. `suite` has `engine`
- * (the name), `collector`, `server`, `newProjectKey()`, `newContext(t)` and `newPage(t)`
- * (closed when test `t` ends).
+ * (the name), `collector`, `server`, `newProjectKey()`, `newContext(t, options)` and
+ * `newPage(t, options)` (closed when test `t` ends; `options` as engines.mjs's
+ * `newContext`). `timeout` bounds each engine's whole run (default ENGINE_TIMEOUT), for
+ * files whose tests are long by design (the fuzz).
  */
-export function engineSuites(fileName, body) {
+export function engineSuites(fileName, body, { timeout = ENGINE_TIMEOUT } = {}) {
   const shared = { collector: null, server: null };
   before(async () => {
     shared.collector = await startCollector();
@@ -34,7 +36,7 @@ export function engineSuites(fileName, body) {
   });
 
   for (const name of ENGINES) {
-    describe(name, { timeout: ENGINE_TIMEOUT }, () => {
+    describe(name, { timeout }, () => {
       let engine = null;
       const suite = {
         engine: name,
@@ -45,13 +47,13 @@ export function engineSuites(fileName, body) {
           return shared.server;
         },
         newProjectKey,
-        async newContext(t) {
-          const context = await engine.newContext();
+        async newContext(t, options) {
+          const context = await engine.newContext(options);
           t.after(() => context.close().catch(() => {}));
           return context;
         },
-        async newPage(t) {
-          return (await suite.newContext(t)).newPage();
+        async newPage(t, options) {
+          return (await suite.newContext(t, options)).newPage();
         },
       };
       before(async () => {

@@ -6,11 +6,15 @@
 //
 //   const engine = await launchEngine("firefox");
 //   const context = await engine.newContext();     // fresh profile: own storage, cookies
+//   // or newContext({ proxy: "127.0.0.1:<port>" }): plain-HTTP requests for other hosts go
+//   // through that proxy (loopback stays direct), e.g. to load a page from a name that
+//   // is not loopback, so not a secure context
 //   const page = await context.newPage();
 //   await page.load(url);                          // waits for window.__ready
 //   await page.evaluate(async (arg) => …, arg);    // as Playwright's page.evaluate
 //   await page.problems();                         // {pageErrors, consoleErrors, warnings}
 //   await page.ingests();                          // the ingest fetches the page made
+//   await page.click("#send"); await page.fill("#name", "Ada");  // real user input (see below)
 //
 // What went wrong in a page and what it sent are recorded by the page itself, the same way
 // in every engine: pages must be built with `probedPage()` (testPage plus PROBE first), a
@@ -20,6 +24,7 @@
 import { spawn } from "node:child_process";
 import { createServer, request as httpRequest } from "node:http";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { launchBrowser } from "./browser.mjs";
 import { testPage } from "./server.mjs";
@@ -52,12 +57,14 @@ function geckodriverPath() {
  * The in-page recorder, run before anything else in the page (a classic script). Records
  * into `window.__probe`: uncaught errors and rejections, console.error/console.warn calls,
  * and every fetch POST to …/v1/runs/ingest as the page made it (url, headers, body,
- * keepalive, credentials; then the answer's status, or the error) with page-clock times.
+ * keepalive, credentials, whether the page saw itself online then; then the answer's
+ * status, or the error) with page-clock times.
  */
 export const PROBE = `(() => {
   const probe = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
   window.__probe = probe;
-  const text = (v) => { try { return v instanceof Error ? String(v.stack || v) : typeof v === "string" ? v : String(v); } catch { return "<unprintable>"; } };
+  // An Error as its stack, led by "Name: message" where the stack lacks it (Firefox's does).
+  const text = (v) => { try { if (!(v instanceof Error)) return typeof v === "string" ? v : String(v); const stack = String(v.stack || ""); return stack.includes(String(v)) ? stack : stack ? String(v) + "\\n" + stack : String(v); } catch { return "<unprintable>"; } };
   addEventListener("error", (e) => probe.pageErrors.push(text(e.error ?? e.message)));
   addEventListener("unhandledrejection", (e) => probe.pageErrors.push("unhandled rejection: " + text(e.reason)));
   for (const [level, list] of [["error", probe.consoleErrors], ["warn", probe.warnings]]) {
@@ -70,14 +77,15 @@ export const PROBE = `(() => {
   const originalFetch = window.fetch;
   window.fetch = function (input, init) {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input?.url;
-    const method = (init?.method ?? (typeof input === "object" && input?.method) ?? "GET").toUpperCase();
+    // (A string input has no method: \`false ?? "GET"\` would be false, and fetch("/x") throw.)
+    const method = String(init?.method ?? (typeof input === "object" && input !== null ? input.method : undefined) ?? "GET").toUpperCase();
     const promise = originalFetch.apply(this, arguments);
     if (method === "POST" && String(url).endsWith("/v1/runs/ingest")) {
       const headers = {};
       try { new Headers(init?.headers ?? {}).forEach((v, k) => (headers[k] = v)); } catch {}
       const entry = { url: String(url), headers, body: typeof init?.body === "string" ? init.body : null,
         keepalive: init?.keepalive === true, credentials: init?.credentials ?? null,
-        start: Date.now(), answered: null, status: null, error: null };
+        start: Date.now(), online: navigator.onLine, answered: null, status: null, error: null };
       probe.ingests.push(entry);
       promise.then((res) => { entry.answered = Date.now(); entry.status = res.status; },
                     (err) => { entry.answered = Date.now(); entry.error = text(err); });
@@ -123,8 +131,8 @@ export async function launchEngine(name) {
 
 /**
  * The page object the scenarios use, over `ops` = the driver's {goto, reload, evaluate,
- * close}: `evaluate(fn, arg)` runs `fn(arg)` in the page (async functions awaited; the
- * result comes back as JSON data).
+ * close} and its element operations (see elementPowers): `evaluate(fn, arg)` runs `fn(arg)`
+ * in the page (async functions awaited; the result comes back as JSON data).
  */
 function makePage(engineName, ops) {
   const kept = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
@@ -140,6 +148,12 @@ function makePage(engineName, ops) {
   }
   const page = {
     engine: engineName,
+    /**
+     * Chromium only (else undefined): the Playwright page underneath, for a test that adds
+     * a view only Chromium has (Playwright's request events, CDP) to checks that run in
+     * every engine.
+     */
+    playwright: ops.playwright,
     evaluate: (fn, arg) => ops.evaluate(fn, arg),
     async waitForFunction(fn, arg, { timeout = STEP_TIMEOUT, every = 50 } = {}) {
       const deadline = Date.now() + timeout;
@@ -150,17 +164,21 @@ function makePage(engineName, ops) {
         await new Promise((r) => setTimeout(r, every));
       }
     },
-    /** Loads `url` and waits for its module script to finish (`window.__ready`). */
-    async load(url) {
+    /**
+     * Loads `url` and waits for its module script to finish (`window.__ready`), or for
+     * `until` (a page function) to hold, for pages with another ready signal.
+     */
+    async load(url, { until = () => window.__ready === true } = {}) {
       await harvest();
       await ops.goto(url);
-      await page.waitForFunction(() => window.__ready === true);
+      await page.waitForFunction(until);
     },
-    async reload() {
+    async reload({ until = () => window.__ready === true } = {}) {
       await harvest();
       await ops.reload();
-      await page.waitForFunction(() => window.__ready === true);
+      await page.waitForFunction(until);
     },
+    ...elementPowers(engineName, ops),
     /** {pageErrors, consoleErrors, warnings}: all this page recorded, across navigations. */
     async problems() {
       const now = (await readProbe().catch(() => null)) ?? {};
@@ -215,14 +233,108 @@ function makePage(engineName, ops) {
   return page;
 }
 
+// --- elements, as a person uses them ----------------------------------------------------
+
+/**
+ * What a person does with a page's elements, the same in every engine: `selector` is CSS,
+ * `where` = {hasText (a substring of the element's textContent), nth (0-based, among the
+ * matches), frame (CSS of an iframe of the page to look in)}. As with Playwright locators,
+ * an action needs exactly one match (or `nth`) and waits until it is visible; clicks, typing
+ * and keys are real input (Playwright's, or WebDriver's element click and send keys), never
+ * element.click() from a script. Reads do not wait.
+ */
+function elementPowers(engineName, ops) {
+  const describe = (selector, where) =>
+    `${selector}${where.hasText !== undefined ? ` with text ${JSON.stringify(where.hasText)}` : ""}${where.nth !== undefined ? ` #${where.nth}` : ""}${where.frame ? ` in ${where.frame}` : ""}`;
+  const powers = {
+    /**
+     * Waits until `selector` is `state`: "visible" (the default), "attached", "hidden"
+     * (absent or not visible) or "detached" (absent).
+     */
+    async waitFor(selector, { state = "visible", timeout = STEP_TIMEOUT, ...where } = {}) {
+      const deadline = Date.now() + timeout;
+      let last = "";
+      for (;;) {
+        try {
+          const n = await ops.count(selector, where);
+          const visible = n > 0 && (state === "visible" || state === "hidden") ? await ops.visible(selector, { ...where, nth: where.nth ?? 0 }) : false;
+          if (state === "attached" ? n > 0 : state === "detached" ? n === 0 : state === "visible" ? visible : !visible) return;
+          last = `${n} match(es)${n ? `, visible: ${visible}` : ""}`;
+        } catch (e) {
+          last = String(e?.message ?? e).split("\n")[0];
+        }
+        if (Date.now() > deadline) throw new Error(`${engineName}: ${describe(selector, where)} not ${state} after ${timeout} ms (${last})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /** A click on the element, as a person's (scrolled into view, at its centre). */
+    async click(selector, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("click", selector, where);
+    },
+    /** Empties the field, then types `text` into it. */
+    async fill(selector, text, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("fill", selector, where, text);
+    },
+    /** Presses a key (a WebDriver/Playwright name: "Enter", "Tab", "Escape") in the element. */
+    async press(selector, key, where = {}) {
+      await powers.waitFor(selector, where);
+      await ops.act("press", selector, where, key);
+    },
+    /** The element's textContent (exactly one match, or `nth`). */
+    text: (selector, where = {}) => ops.read("text", selector, where),
+    /** Every match's textContent, in document order. */
+    texts: (selector, where = {}) => ops.texts(selector, where),
+    /** An attribute of the element as the markup has it, or null. */
+    attribute: (selector, name, where = {}) => ops.read("attribute", selector, where, name),
+    count: (selector, where = {}) => ops.count(selector, where),
+    /** Whether the first match (or `nth`) is shown; false when nothing matches. */
+    isVisible: (selector, where = {}) => ops.visible(selector, { ...where, nth: where.nth ?? 0 }),
+    /** A PNG of the viewport, written to `path`. */
+    screenshot: (path) => ops.screenshot(path),
+  };
+  return powers;
+}
+
 // --- Chromium: playwright-core ----------------------------------------------------------
+
+/** Playwright locators for `elementPowers`. */
+function playwrightElements(p) {
+  const locate = (selector, { hasText, nth, frame } = {}) => {
+    let l = (frame ? p.frameLocator(frame) : p).locator(selector, hasText !== undefined ? { hasText } : undefined);
+    if (nth !== undefined) l = l.nth(nth);
+    return l;
+  };
+  return {
+    count: (selector, where) => locate(selector, where).count(),
+    visible: (selector, where) => locate(selector, where).isVisible(),
+    texts: (selector, where) => locate(selector, where).allTextContents(),
+    async read(what, selector, where, name) {
+      const l = locate(selector, where);
+      return what === "text" ? l.textContent({ timeout: 1_000 }) : l.getAttribute(name, { timeout: 1_000 });
+    },
+    async act(what, selector, where, value) {
+      const l = locate(selector, where);
+      if (what === "click") await l.click();
+      else if (what === "fill") await l.fill(value);
+      else await l.press(value);
+    },
+    screenshot: (path) => p.screenshot({ path }),
+  };
+}
 
 async function launchChromium() {
   const browser = await launchBrowser();
   return {
     name: "chromium",
-    async newContext() {
-      const context = await browser.newContext();
+    /** `viewport` = {width, height}: the page's size in CSS pixels (at scale 1). */
+    async newContext({ proxy, viewport } = {}) {
+      // Loopback stays direct (Playwright would send it to the proxy too).
+      const context = await browser.newContext({
+        ...(proxy ? { proxy: { server: `http://${proxy}`, bypass: "127.0.0.1" } } : {}),
+        ...(viewport ? { viewport, deviceScaleFactor: 1 } : {}),
+      });
       return {
         async newPage() {
           const p = await context.newPage();
@@ -230,6 +342,7 @@ async function launchChromium() {
           let cdp = null;
           const session = async () => (cdp ??= await context.newCDPSession(p));
           return makePage("chromium", {
+            playwright: p,
             goto: (url) => p.goto(url),
             reload: () => p.reload(),
             evaluate: (fn, arg) => p.evaluate(fn, arg),
@@ -239,6 +352,7 @@ async function launchChromium() {
               await withTimeout(crashed, STEP_TIMEOUT, "chromium: page crash");
             },
             throttleCpu: async (rate) => (await session()).send("Emulation.setCPUThrottlingRate", { rate }),
+            ...playwrightElements(p),
             // As a user closes a tab: unload handlers run (Playwright's default skips them).
             close: async () => {
               if (p.isClosed()) return;
@@ -248,6 +362,8 @@ async function launchChromium() {
             },
           });
         },
+        /** The browser's own offline mode (every page of the context: no request leaves). */
+        setOffline: (offline) => context.setOffline(offline),
         close: () => context.close().catch(() => {}),
       };
     },
@@ -263,7 +379,14 @@ async function launchChromium() {
  * async functions, thrown errors and return values behave as with Playwright (a thrown
  * error rejects, with the page's message).
  */
-function seleniumPage(engineName, driver, handle, onClose, serial = (op) => op()) {
+function seleniumPage(engineName, driver, handle, onClose) {
+  // One tab at a time per session: switching to this tab and running a command in it
+  // must not interleave with another tab's (tabs used at once, as in a Promise.all).
+  const inTurn = (fn) => {
+    const run = (driver.__turn ?? Promise.resolve()).then(fn, fn);
+    driver.__turn = run.catch(() => {});
+    return run;
+  };
   const use = async () => {
     // After another tab of the session closed, the driver has no current window at all.
     const current = await driver.getWindowHandle().catch(() => null);
@@ -280,17 +403,17 @@ Promise.resolve().then(() => fn(arg)).then(
 );`;
   return makePage(engineName, {
     goto: (url) =>
-      serial(async () => {
+      inTurn(async () => {
         await use();
         await driver.get(url);
       }),
     reload: () =>
-      serial(async () => {
+      inTurn(async () => {
         await use();
         await driver.navigate().refresh();
       }),
     async evaluate(fn, arg) {
-      const answer = await serial(async () => {
+      const answer = await inTurn(async () => {
         await use();
         return driver.executeAsyncScript(script(fn), arg === undefined ? null : JSON.stringify(arg));
       });
@@ -302,26 +425,151 @@ Promise.resolve().then(() => fn(arg)).then(
       }
       return answer.undef ? undefined : JSON.parse(answer.json);
     },
-    close: () => serial(() => onClose(handle)),
+    ...seleniumElements(engineName, driver, use, inTurn),
+    close: () => inTurn(() => onClose(handle)),
   });
 }
+
+/**
+ * WebDriver elements for `elementPowers`: findElements, then the element's click, clear and
+ * send keys (W3C element interaction: the driver scrolls it into view and dispatches real
+ * input). Each operation is tried again while the page re-renders (a stale element) or
+ * something covers the element for a moment, as Playwright's locators do.
+ */
+function seleniumElements(engineName, driver, use, inTurn) {
+  const webdriver = import("selenium-webdriver");
+  /** Runs `fn` in the page's tab (in its turn), inside the iframe `frame` when given. */
+  function within(frame, fn) {
+    return inTurn(async () => {
+      await use();
+      if (!frame) return fn();
+      const { By } = await webdriver;
+      await driver.switchTo().frame(await driver.findElement(By.css(frame)));
+      try {
+        return await fn();
+      } finally {
+        await driver.switchTo().defaultContent();
+      }
+    });
+  }
+  const textOf = (el) => driver.executeScript("return arguments[0].textContent", el);
+  async function all(selector, hasText) {
+    const { By } = await webdriver;
+    const found = await driver.findElements(By.css(selector));
+    if (hasText === undefined) return found;
+    const kept = [];
+    for (const el of found) if ((await textOf(el)).includes(hasText)) kept.push(el);
+    return kept;
+  }
+  async function one(selector, { hasText, nth }) {
+    const found = await all(selector, hasText);
+    if (nth !== undefined) {
+      if (!found[nth]) throw new Error(`${engineName}: ${selector}: no match #${nth} (${found.length} matches)`);
+      return found[nth];
+    }
+    if (found.length !== 1) throw new Error(`${engineName}: ${selector}: ${found.length} matches, one expected`);
+    return found[0];
+  }
+  const TRANSIENT = ["StaleElementReferenceError", "ElementClickInterceptedError", "ElementNotInteractableError"];
+  /** `fn` again while it fails for a moment (the element was re-rendered, or covered). */
+  async function retrying(fn) {
+    const deadline = Date.now() + STEP_TIMEOUT;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!TRANSIENT.includes(e?.name) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+  return {
+    count: (selector, { hasText, frame } = {}) => retrying(() => within(frame, async () => (await all(selector, hasText)).length)),
+    visible: (selector, where) =>
+      retrying(() =>
+        within(where.frame, async () => {
+          const el = (await all(selector, where.hasText))[where.nth ?? 0];
+          return el ? el.isDisplayed() : false;
+        }),
+      ),
+    texts: (selector, { hasText, frame } = {}) =>
+      retrying(() => within(frame, async () => Promise.all((await all(selector, hasText)).map(textOf)))),
+    read: (what, selector, where, name) =>
+      retrying(() =>
+        within(where.frame, async () => {
+          const el = await one(selector, where);
+          return what === "text" ? textOf(el) : el.getDomAttribute(name);
+        }),
+      ),
+    async act(what, selector, where, value) {
+      const { Key } = await webdriver;
+      return retrying(() =>
+        within(where.frame, async () => {
+          const el = await one(selector, where);
+          if (what === "click") await el.click();
+          else if (what === "fill") {
+            await el.clear();
+            if (value !== "") await el.sendKeys(value);
+          } else {
+            const key = Key[String(value).toUpperCase()];
+            if (!key) throw new Error(`${engineName}: press: unknown key ${value}`);
+            await el.sendKeys(key);
+          }
+        }),
+      );
+    },
+    async screenshot(path) {
+      const png = await inTurn(async () => {
+        await use();
+        return driver.takeScreenshot();
+      });
+      await writeFile(path, Buffer.from(png, "base64"));
+    },
+  };
+}
+
+/**
+ * Sizes the window so that the page's viewport is `width` × `height` CSS pixels (the window
+ * is larger by the browser's own bars, which differ per engine).
+ */
+async function fitViewport(driver, { width, height }) {
+  const inner = () => driver.executeScript("return [window.innerWidth, window.innerHeight]");
+  let [w, h] = [width, height];
+  for (let i = 0; i < 3; i++) {
+    await driver.manage().window().setRect({ width: w, height: h });
+    const [iw, ih] = await inner();
+    if (iw === width && ih === height) return;
+    [w, h] = [w + width - iw, h + height - ih];
+  }
+}
+
+/**
+ * Offline as a page sees it, for drivers without network emulation (WebDriver in
+ * geckodriver and WebKitWebDriver has none): `navigator.onLine` answers false (an own
+ * getter over Navigator.prototype's) and `offline`/`online` are dispatched on window when
+ * the state changes, as a browser does. Requests are not stopped here: see
+ * support/offline.mjs for cutting the network too.
+ */
+const EMULATE_OFFLINE = (offline) => {
+  if (!Object.getOwnPropertyDescriptor(navigator, "onLine")) {
+    Object.defineProperty(navigator, "onLine", { configurable: true, enumerable: true, get: () => window.__emulatedOffline !== true });
+  }
+  const changed = (window.__emulatedOffline === true) !== offline;
+  window.__emulatedOffline = offline;
+  if (changed) dispatchEvent(new Event(offline ? "offline" : "online"));
+  return navigator.onLine;
+};
 
 /**
  * A context = one WebDriver session (a fresh profile each). Its first page is the
  * session's first window; more pages are new tabs of it.
  */
-function seleniumContext(engineName, buildDriver) {
+function seleniumContext(engineName, buildDriver, { viewport } = {}) {
   let driver = null;
   const open = new Set();
-  // One session has one current window: a command for one page must not run between
-  // another page's switch to its window and its command (as when two pages of the context
-  // are driven at once, e.g. in Promise.all). Each page's operations take turns.
-  let turn = Promise.resolve();
-  const serial = (op) => {
-    const result = turn.then(op);
-    turn = result.catch(() => {});
-    return result;
-  };
+  /** The open pages, for `setOffline`; and whether the context is offline (emulated). */
+  const pages = new Map();
+  let offline = false;
   const context = {
     /**
      * `{window: true}`: a new window rather than a tab. WebKitGTK brings a tab to the front
@@ -333,29 +581,46 @@ function seleniumContext(engineName, buildDriver) {
       if (!driver) {
         driver = await buildDriver();
         await driver.manage().setTimeouts({ script: 30_000, pageLoad: STEP_TIMEOUT });
+        if (viewport) await fitViewport(driver, viewport);
         handle = await driver.getWindowHandle();
       } else {
         await driver.switchTo().newWindow(window ? "window" : "tab");
         handle = await driver.getWindowHandle();
       }
       open.add(handle);
-      return seleniumPage(
-        engineName,
-        driver,
-        handle,
-        async (h) => {
-          open.delete(h);
-          if (open.size === 0) return context.close();
-          await driver.switchTo().window(h);
-          await driver.close();
-        },
-        serial,
-      );
+      const page = seleniumPage(engineName, driver, handle, async (h) => {
+        open.delete(h);
+        pages.delete(h);
+        if (open.size === 0) return context.close();
+        await driver.switchTo().window(h);
+        await driver.close();
+      });
+      // A page (re)loaded while the context is offline sees itself offline from then on
+      // (its own files still load: only the page's view of the network is emulated).
+      for (const step of ["load", "reload"]) {
+        const original = page[step];
+        page[step] = async (...args) => {
+          await original(...args);
+          if (offline) await page.evaluate(EMULATE_OFFLINE, true);
+        };
+      }
+      pages.set(handle, page);
+      return page;
+    },
+    /**
+     * Every open page of the context sees itself offline (or back online), in the page
+     * (EMULATE_OFFLINE): what Chromium's `context.setOffline` shows a page, without
+     * stopping its requests.
+     */
+    async setOffline(value) {
+      offline = value === true;
+      for (const page of pages.values()) await page.evaluate(EMULATE_OFFLINE, offline);
     },
     async close() {
       const d = driver;
       driver = null;
       open.clear();
+      pages.clear();
       if (d) await withTimeout(d.quit(), 10_000, `${engineName}: quit`).catch(() => {});
     },
   };
@@ -375,30 +640,56 @@ async function launchFirefox() {
   const firefox = await import("selenium-webdriver/firefox.js");
   const driverPath = geckodriverPath();
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} not found (make tools installs firefox-esr)`);
+  const build = (proxy) => {
+    const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless");
+    if (proxy) options.set("proxy", webDriverProxy(proxy));
+    // No update checks, telemetry or first-run pages in the test profiles.
+    options.setPreference("app.update.enabled", false);
+    options.setPreference("datareporting.policy.dataSubmissionEnabled", false);
+    options.setPreference("toolkit.telemetry.enabled", false);
+    options.setPreference("browser.shell.checkDefaultBrowser", false);
+    return new Builder().forBrowser("firefox").setFirefoxOptions(options).setFirefoxService(new firefox.ServiceBuilder(driverPath)).build();
+  };
+  // A Firefox session takes about 4 s to start and 1 s to quit, per test: the next test's
+  // session starts while this one runs, and a closed context quits in the background.
+  let spare = null;
+  const started = () => {
+    const next = spare ?? build();
+    spare = build();
+    spare.catch(() => {});
+    return next;
+  };
   const contexts = new Set();
+  const quitting = new Set();
   return {
     name: "firefox",
-    async newContext() {
-      const context = seleniumContext("firefox", () => {
-        const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless");
-        // No update checks, telemetry or first-run pages in the test profiles.
-        options.setPreference("app.update.enabled", false);
-        options.setPreference("datareporting.policy.dataSubmissionEnabled", false);
-        options.setPreference("toolkit.telemetry.enabled", false);
-        options.setPreference("browser.shell.checkDefaultBrowser", false);
-        return new Builder()
-          .forBrowser("firefox")
-          .setFirefoxOptions(options)
-          .setFirefoxService(new firefox.ServiceBuilder(driverPath))
-          .build();
-      });
+    async newContext({ proxy, viewport } = {}) {
+      const context = seleniumContext("firefox", () => (proxy ? build(proxy) : started()), { viewport });
       contexts.add(context);
-      return { ...context, close: () => (contexts.delete(context), context.close()) };
+      return {
+        ...context,
+        close() {
+          contexts.delete(context);
+          const quit = context.close();
+          quitting.add(quit);
+          quit.finally(() => quitting.delete(quit));
+          return Promise.resolve();
+        },
+      };
     },
     async close() {
       for (const c of contexts) await c.close();
+      await Promise.all(quitting);
+      const last = await spare?.catch(() => null);
+      spare = null;
+      if (last) await withTimeout(last.quit(), 10_000, "firefox: quit").catch(() => {});
     },
   };
+}
+
+/** WebDriver's `proxy` capability: plain HTTP through `hostPort`, loopback direct. */
+function webDriverProxy(hostPort) {
+  return { proxyType: "manual", httpProxy: hostPort, noProxy: ["127.0.0.1"] };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -449,8 +740,9 @@ async function launchWebKit() {
   const contexts = new Set();
   return {
     name: "webkit",
-    async newContext() {
-      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(capabilities).build());
+    async newContext({ proxy, viewport } = {}) {
+      const caps = proxy ? { ...capabilities, proxy: webDriverProxy(proxy) } : capabilities;
+      const context = seleniumContext("webkit", () => new Builder().usingServer(serverUrl).withCapabilities(caps).build(), { viewport });
       contexts.add(context);
       return { ...context, close: () => (contexts.delete(context), context.close()) };
     },

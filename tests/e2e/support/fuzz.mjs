@@ -518,3 +518,66 @@ export async function normalSequenceInPage({ key, apiUrl, tag }) {
   await L.flush();
   return { threadId: thread.id, q, a, userId: L.getUserId(), stats: L.stats() };
 }
+
+/**
+ * A classic script for the page's `before`: records the URL of every request the page
+ * makes, in every engine (Playwright's `page.on("request")` is Chromium's only): each
+ * resource timing entry (through an observer, which the 250-entry buffer does not limit)
+ * and each call of fetch, sendBeacon, XMLHttpRequest.open, WebSocket and EventSource (a
+ * request that fails before it starts leaves no timing entry). Into `window.__requests`.
+ */
+export const RECORD_REQUESTS = `
+(() => {
+  const seen = (window.__requests = []);
+  const note = (how, url) => { try { seen.push(how + " " + String(url)); } catch { seen.push(how + " <unprintable>"); } };
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) note("timing", e.name); }).observe({ type: "resource", buffered: true });
+  const fetch0 = window.fetch;
+  window.fetch = function (input) {
+    note("fetch", typeof Request === "function" && input instanceof Request ? input.url : input);
+    return fetch0.apply(this, arguments);
+  };
+  const beacon0 = Navigator.prototype.sendBeacon;
+  Navigator.prototype.sendBeacon = function (url) { note("beacon", url); return beacon0.apply(this, arguments); };
+  const open0 = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url) { note("xhr", url); return open0.apply(this, arguments); };
+  for (const name of ["WebSocket", "EventSource"]) {
+    const Original = window[name];
+    window[name] = new Proxy(Original, { construct(target, args) { note(name, args[0]); return Reflect.construct(target, args); } });
+  }
+})();
+`;
+
+/**
+ * A classic script for the page's `before` that defines the page functions `fns`
+ * ({name: function}) as `window.__long[name]`, for `runLong`. Their source goes inline in
+ * the page, so `</` is written `<\/` (the same in a string or regex literal), or a
+ * `"</script>"` among the fuzz's values would end the script element.
+ */
+export function longFunctions(fns) {
+  const source = Object.entries(fns).map(([name, fn]) => `${JSON.stringify(name)}: (${fn.toString().replace(/<\//g, "<\\/")}),`);
+  return `window.__long = {\n${source.join("\n")}\n};\n`;
+}
+
+/**
+ * Runs `window.__long[name](arg)` in `page` (an engines.mjs page) and polls until it is
+ * done: one WebDriver script may run 30 s at most, and a fuzz run takes longer than that
+ * in some engines. Answers its result; throws what it threw.
+ */
+export async function runLong(page, name, arg, { timeout = 180_000 } = {}) {
+  await page.evaluate(
+    ({ name, arg }) => {
+      const runs = (window.__runs ??= {});
+      runs[name] = null;
+      Promise.resolve()
+        .then(() => window.__long[name](arg))
+        .then(
+          (value) => (runs[name] = { value }),
+          (e) => (runs[name] = { error: String((e && e.stack) || e) }),
+        );
+    },
+    { name, arg },
+  );
+  const done = await page.waitForFunction((name) => window.__runs[name], name, { timeout, every: 250 });
+  if (done.error !== undefined) throw new Error(`${page.engine}: ${name} threw in the page: ${done.error}`);
+  return done.value;
+}

@@ -89,3 +89,20 @@ export function wireEvents(requests, key) {
     .filter((r) => r.headers?.authorization === `Bearer ${key}`)
     .flatMap((r) => (Array.isArray(r.json?.events) ? r.json.events : []));
 }
+
+/**
+ * The ingest POSTs a wire tap (engines.mjs `startWireTap`) received, in arrival order, as
+ * `{path, status, headers, body, json}`: the shape `wireEvents` reads, the same in every
+ * engine (Playwright's request capture exists in Chromium only).
+ */
+export function tapIngests(tap) {
+  return tap.log
+    .filter((r) => r.method === "POST" && r.path === "/v1/runs/ingest")
+    .map((r) => {
+      let json;
+      try {
+        json = JSON.parse(r.body);
+      } catch {}
+      return { ...r, json };
+    });
+}
