@@ -261,7 +261,9 @@ engineSuites("faults-lifecycle", (suite) => {
     const next = await context.newPage();
     const page = await context.newPage();
     await page.load(probedHarnessUrl(server));
-    await initIn(page, { key, collector, ...SLOW });
+    // Retries seconds apart: the page's own retries do not count as a burst at pagehide
+    // (a close through WebDriver takes up to a second in Firefox, the page alive meanwhile).
+    await initIn(page, { key, collector, ...SLOW, retryBaseMs: 3_000, retryMaxMs: 6_000 });
     await addFault(collector, { mode: "500", count: 100_000 });
 
     const threadId = newThreadId();
