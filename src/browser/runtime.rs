@@ -8,6 +8,7 @@
 use crate::prelude::*;
 
 use super::page_static::page_static;
+use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
@@ -139,12 +140,40 @@ fn start(request: Request) {
         }
         // Started here, not in the future: a page going away gets no later turn.
         let started = transport::start(&endpoint, &request.body, request.keepalive);
-        wasm_bindgen_futures::spawn_local(finish(request.id, started));
+        wasm_bindgen_futures::spawn_local(finish(request.id, request.keepalive, started));
     }
 }
 
-async fn finish(id: u64, started: Result<js_sys::Promise, JsValue>) {
+/// How long a keepalive request's network error waits before it counts. When the page is
+/// navigated away, Chromium can fail the page's side of a keepalive request a few
+/// milliseconds before `pagehide`, though the browser still delivers it: taken as a failure
+/// there, its events would be saved for the next page and sent twice. Once `pagehide` has
+/// come, the error is a late reply like any other (and the timer of a page that is gone
+/// never fires).
+const KEEPALIVE_ERROR_GRACE_MS: u64 = 100;
+
+async fn finish(id: u64, keepalive: bool, started: Result<js_sys::Promise, JsValue>) {
     let reply = transport::answer(started).await;
+    if keepalive && matches!(reply, Reply::NetworkError) && !lifecycle::page_gone() {
+        let held = Rc::new(RefCell::new(Some(reply)));
+        let later = Rc::clone(&held);
+        let armed = super::timer::after(KEEPALIVE_ERROR_GRACE_MS, move || {
+            if let Some(reply) = later.try_borrow_mut().ok().and_then(|mut r| r.take()) {
+                settle(id, reply);
+            }
+        });
+        if !armed {
+            if let Some(reply) = held.try_borrow_mut().ok().and_then(|mut r| r.take()) {
+                settle(id, reply);
+            }
+        }
+        return;
+    }
+    settle(id, reply);
+}
+
+/// Applies an answer, or keeps it for later if the page is gone meanwhile.
+fn settle(id: u64, reply: Reply) {
     if lifecycle::page_gone() {
         // The browser fails the page's side of requests as it unloads, though it sends
         // them: taken as failures, they would be sent twice. The saved queue already says

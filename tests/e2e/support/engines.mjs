@@ -92,6 +92,25 @@ export const PROBE = `(() => {
     }
     return promise;
   };
+  // page.throttleCpu(rate) outside Chromium: a loop that keeps the main thread busy
+  // (rate-1)×4 ms of every ~rate×4 ms (the 4 ms being the gap a chained setTimeout gets),
+  // so the page's own tasks run in the gaps, about rate× slower in wall-clock time. The
+  // rate is kept in sessionStorage, so the loop starts again in the tab's next page.
+  const RATE_KEY = "__probeCpuRate";
+  let busyTimer = null;
+  probe.throttle = (rate) => {
+    clearTimeout(busyTimer);
+    busyTimer = null;
+    try { rate > 1 ? sessionStorage.setItem(RATE_KEY, String(rate)) : sessionStorage.removeItem(RATE_KEY); } catch {}
+    if (!(rate > 1)) return;
+    const tick = () => {
+      const end = performance.now() + 4 * (rate - 1);
+      while (performance.now() < end) {}
+      busyTimer = setTimeout(tick, 0);
+    };
+    busyTimer = setTimeout(tick, 0);
+  };
+  try { const rate = Number(sessionStorage.getItem(RATE_KEY)); if (rate > 1) probe.throttle(rate); } catch {}
 })();
 `;
 
@@ -179,10 +198,38 @@ function makePage(engineName, ops) {
       });
     },
     async close() {
+      if (crashed) return;
       await harvest();
       await ops.close();
     },
+    /**
+     * The tab vanishes as a crashed renderer does: none of its pagehide/visibilitychange
+     * work runs; its Web Locks are released. Chromium: CDP Page.crash. Firefox, WebKit:
+     * capture listeners stop those events reaching the page's own listeners, then the tab
+     * is closed (its timers and requests go with it). Unusable after (`close()` does nothing).
+     */
+    async crash() {
+      await harvest();
+      crashed = true;
+      if (ops.crash) return ops.crash();
+      await ops.evaluate(() => {
+        // Capture listeners on window run before any other listener of these events
+        // (at the target, capture listeners come first), so none of the page's run.
+        for (const type of ["pagehide", "visibilitychange", "freeze"]) addEventListener(type, (e) => e.stopImmediatePropagation(), true);
+      }, undefined);
+      await ops.close();
+    },
+    /**
+     * Slows the page's main thread down by `rate` (1: back to normal), for this page and
+     * the next ones of the tab. Chromium: CDP Emulation.setCPUThrottlingRate. Firefox,
+     * WebKit: PROBE's busy loop, busy (rate-1)/rate of the time (see PROBE).
+     */
+    async throttleCpu(rate) {
+      if (ops.throttleCpu) return ops.throttleCpu(rate);
+      await ops.evaluate((rate) => window.__probe.throttle(rate), rate);
+    },
   };
+  let crashed = false;
   return page;
 }
 
@@ -292,11 +339,19 @@ async function launchChromium() {
         async newPage() {
           const p = await context.newPage();
           p.setDefaultTimeout(STEP_TIMEOUT);
+          let cdp = null;
+          const session = async () => (cdp ??= await context.newCDPSession(p));
           return makePage("chromium", {
             playwright: p,
             goto: (url) => p.goto(url),
             reload: () => p.reload(),
             evaluate: (fn, arg) => p.evaluate(fn, arg),
+            async crash() {
+              const crashed = new Promise((r) => p.once("crash", r));
+              (await session()).send("Page.crash").catch(() => {}); // answers only "target closed"
+              await withTimeout(crashed, STEP_TIMEOUT, "chromium: page crash");
+            },
+            throttleCpu: async (rate) => (await session()).send("Emulation.setCPUThrottlingRate", { rate }),
             ...playwrightElements(p),
             // As a user closes a tab: unload handlers run (Playwright's default skips them).
             close: async () => {
@@ -516,7 +571,12 @@ function seleniumContext(engineName, buildDriver, { viewport } = {}) {
   const pages = new Map();
   let offline = false;
   const context = {
-    async newPage() {
+    /**
+     * `{window: true}`: a new window rather than a tab. WebKitGTK brings a tab to the front
+     * whenever the driver switches to it, hiding the session's other tabs (each switch is a
+     * visibilitychange in both); windows stay visible side by side, as Chromium's pages do.
+     */
+    async newPage({ window = false } = {}) {
       let handle;
       if (!driver) {
         driver = await buildDriver();
@@ -524,7 +584,7 @@ function seleniumContext(engineName, buildDriver, { viewport } = {}) {
         if (viewport) await fitViewport(driver, viewport);
         handle = await driver.getWindowHandle();
       } else {
-        await driver.switchTo().newWindow("tab");
+        await driver.switchTo().newWindow(window ? "window" : "tab");
         handle = await driver.getWindowHandle();
       }
       open.add(handle);
