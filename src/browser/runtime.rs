@@ -8,7 +8,6 @@
 use crate::prelude::*;
 
 use super::page_static::page_static;
-use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
@@ -155,19 +154,10 @@ const KEEPALIVE_ERROR_GRACE_MS: u64 = 100;
 async fn finish(id: u64, keepalive: bool, started: Result<js_sys::Promise, JsValue>) {
     let reply = transport::answer(started).await;
     if keepalive && matches!(reply, Reply::NetworkError) && !lifecycle::page_gone() {
-        let held = Rc::new(RefCell::new(Some(reply)));
-        let later = Rc::clone(&held);
-        let armed = super::timer::after(KEEPALIVE_ERROR_GRACE_MS, move || {
-            if let Some(reply) = later.try_borrow_mut().ok().and_then(|mut r| r.take()) {
-                settle(id, reply);
-            }
-        });
-        if !armed {
-            if let Some(reply) = held.try_borrow_mut().ok().and_then(|mut r| r.take()) {
-                settle(id, reply);
-            }
+        let later = move || settle(id, Reply::NetworkError);
+        if super::timer::after(KEEPALIVE_ERROR_GRACE_MS, later) {
+            return;
         }
-        return;
     }
     settle(id, reply);
 }
