@@ -23,7 +23,7 @@ import {
   initIn,
   isolateFaults,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   sdkStats,
   sleep,
   trackIn,
@@ -66,7 +66,7 @@ engineSuites("chaos", (suite) => {
     const tabs = [];
     for (let i = 0; i < TABS; i++) {
       const page = await context.newPage();
-      await page.load(probedHarnessUrl(server));
+      await page.load(harnessUrl(server));
       await initIn(page, { key, collector: network, ...OPTIONS });
       const threads = Array.from({ length: THREADS_PER_TAB }, () => ({ id: newThreadId(), next: 0 }));
       tabs.push({ page, threads, name: `tab${i}`, instance: `tab${i}.0`, reloads: 0 });

@@ -3,9 +3,9 @@
 // without an explicit flush(); and calls made before init() are kept and sent after it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { UUID_V4 } from "./support/scenarios.mjs";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
 import { probedPage } from "./support/engines.mjs";
-import { UUID_V4 } from "./support/suite.mjs";
 
 const COUNT = 20;
 

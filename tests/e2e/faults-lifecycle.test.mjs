@@ -12,7 +12,7 @@ import { probedPage } from "./support/engines.mjs";
 import {
   FAST,
   addFault,
-  assertNothingDroppedIn,
+  assertNothingDropped,
   assertSdkAccount,
   assertStoredOnce,
   awaitTakeover,
@@ -21,7 +21,7 @@ import {
   initIn,
   isolateFaults,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   queueKeys,
   sdkStats,
   sleep,
@@ -40,7 +40,7 @@ const SLOW = { flushIntervalMs: 10_000, retryBaseMs: 50, retryMaxMs: 400 };
  * left and the page's stats().
  */
 async function nextPage(next, { server, key, collector }) {
-  await next.load(probedHarnessUrl(server));
+  await next.load(harnessUrl(server));
   const left = await queueKeys(next, key);
   await initIn(next, { key, collector, ...FAST });
   await awaitTakeover(next, key, left);
@@ -60,7 +60,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "500", count: 100_000 });
 
@@ -87,7 +87,7 @@ engineSuites("faults-lifecycle", (suite) => {
     for (const e of events.slice(0, 20)) assert.ok(e.timestamp < reloadedAt, `original timestamp ${e.timestamp}, before the reload at ${reloadedAt}`);
     assertSdkAccount(await sdkStats(page), { tracked: 10, restored: 20 });
     await waitNothingPersisted(page, key);
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("a reload with 150 KB queued, over the 64 KiB keepalive budget: what fits leaves at pagehide, the rest is taken over by the next page, first, with its original timestamps; all arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -95,7 +95,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     // Nothing leaves before the reload: no size trigger, a long quiet time.
     await initIn(page, { key, collector, ...SLOW, maxBatchSize: 1_000 });
     const threadId = newThreadId();
@@ -122,7 +122,7 @@ engineSuites("faults-lifecycle", (suite) => {
     }
     assertSdkAccount(await sdkStats(page), { tracked: 10, restored: leftCount });
     await waitNothingPersisted(page, key);
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   // Firefox, often: after the close through WebDriver,
@@ -152,7 +152,7 @@ engineSuites("faults-lifecycle", (suite) => {
     // The tab that stays (WebDriver ends the session when its last window closes).
     const next = await context.newPage();
     const page = await context.newPage();
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const tracked = await trackIn(page, { threadId: newThreadId(), label: "close", count: 10 });
     await sleep(300);
@@ -167,7 +167,7 @@ engineSuites("faults-lifecycle", (suite) => {
     assert.equal(stats.restored, 0, "the next page restores nothing");
     assert.equal(server_.duplicates, 0, `no event sent twice (collector /api/stats ${JSON.stringify(server_)})`);
     await assertStoredOnce(collector, key, tracked);
-    await assertNothingDroppedIn(next);
+    await assertNothingDropped(next);
   });
 
   test("navigating away with 10 messages queued, then back: they arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -175,7 +175,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const tracked = await trackIn(page, { threadId: newThreadId(), label: "away", count: 10 });
     await sleep(300);
@@ -189,7 +189,7 @@ engineSuites("faults-lifecycle", (suite) => {
     assert.deepEqual(left, [], "the keepalive-sent events were not left in storage");
     assert.equal(stats.restored, 0, "the page restores nothing");
     assert.equal(server_.duplicates, 0, `no event sent twice (collector /api/stats ${JSON.stringify(server_)})`);
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("a reload with 10 messages queued and the server up: they leave at pagehide and each is sent once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -197,7 +197,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...SLOW });
     const threadId = newThreadId();
     const before = await trackIn(page, { threadId, label: "reload-up", count: 10 });
@@ -215,7 +215,7 @@ engineSuites("faults-lifecycle", (suite) => {
     assert.equal(server_.duplicates, 0, `no event sent twice (collector /api/stats ${JSON.stringify(server_)}; left in storage ${JSON.stringify(left)}; new page stats().restored ${sdk.restored})`);
     assert.equal(sdk.restored, 0, "the new page restores none of the events sent at pagehide");
     await assertStoredOnce(collector, key, [...before, ...after], { arrivalOrder: false });
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("a reload while a request is in flight (the server takes 1.5 s to answer): each event is stored once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -223,7 +223,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "hang", count: 1, hangMs: 1_500 });
     const threadId = newThreadId();
@@ -245,7 +245,7 @@ engineSuites("faults-lifecycle", (suite) => {
     const server_ = await collector.stats(key);
     assert.equal(server_.duplicates, 0, `no event sent twice (collector /api/stats ${JSON.stringify(server_)}; left ${JSON.stringify(left)}; restored ${(await sdkStats(page)).restored}; ingests ${JSON.stringify((await page.ingests()).map((r) => [r.keepalive, r.json?.events?.length, r.status, r.error]))})`);
     await assertStoredOnce(collector, key, [...before, ...after], { arrivalOrder: false });
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   // The server is down when the tab closes, and the page has seen it fail: a keepalive
@@ -260,7 +260,7 @@ engineSuites("faults-lifecycle", (suite) => {
     const context = await suite.newContext(t);
     const next = await context.newPage();
     const page = await context.newPage();
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     // Retries seconds apart: the page's own retries do not count as a burst at pagehide
     // (a close through WebDriver takes up to a second in Firefox, the page alive meanwhile).
     await initIn(page, { key, collector, ...SLOW, retryBaseMs: 3_000, retryMaxMs: 6_000 });
@@ -284,7 +284,7 @@ engineSuites("faults-lifecycle", (suite) => {
     assert.equal(left.reduce((sum, k) => sum + k.events, 0), 10, `the 10 were left in storage for the next page: ${JSON.stringify(left)}`);
     assertSdkAccount(stats, { tracked: 0, restored: 10 });
     await assertStoredOnce(collector, key, tracked);
-    await assertNothingDroppedIn(next);
+    await assertNothingDropped(next);
   });
 
   test("flush() called right after init() waits for the events taken over from the page before", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -292,7 +292,7 @@ engineSuites("faults-lifecycle", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "500", count: 100_000 });
     const tracked = await trackIn(page, { threadId: newThreadId(), label: "early-flush", count: 10 });
@@ -311,6 +311,6 @@ engineSuites("faults-lifecycle", (suite) => {
     assert.equal(result.restored, 10, `flush() resolved with the takeover done: ${JSON.stringify(result)}`);
     assert.equal(result.delivered, 10, "…and the events delivered");
     await assertStoredOnce(collector, key, tracked);
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 });

@@ -16,7 +16,7 @@ import { offlineNetwork } from "./support/offline.mjs";
 import {
   FAST,
   addFault,
-  assertNothingDroppedIn,
+  assertNothingDropped,
   assertSdkAccount,
   assertStoredOnce,
   flushIn,
@@ -25,7 +25,7 @@ import {
   isolateFaults,
   maxInFlight,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   reportsOf,
   sdkStats,
   sleep,
@@ -42,7 +42,7 @@ engineSuites("faults-network", (suite) => {
     const network = await offlineNetwork(suite, t);
     const context = await suite.newContext(t);
     const page = await context.newPage();
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector: network, ...FAST });
     await page.evaluate(() => {
       window.__lineEvents = [];
@@ -76,7 +76,7 @@ engineSuites("faults-network", (suite) => {
     assert.equal(stats.requests, (await ingestLog(page)).length, "stats().requests is the fetches the page made");
     assert.equal(network.cut(), 0, "no request reached the (emulated) network while offline");
     assert.deepEqual(await reportsOf(page), [], "no onError report");
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("a run of three 500s: the batches stay queued and are retried; all 30 arrive once, in order; onError reports each retry with status 500", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -84,7 +84,7 @@ engineSuites("faults-network", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "500", count: 3 });
 
@@ -114,7 +114,7 @@ engineSuites("faults-network", (suite) => {
     const server_ = await collector.stats(key);
     assert.equal(server_.faultsInjected, 3);
     assert.equal(server_.requests, ingests.length, "the collector saw every request the page made");
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("429 with Retry-After: 1: the retry waits the second asked (a flush() meanwhile does not cut it short); all arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -122,7 +122,7 @@ engineSuites("faults-network", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     // retryMaxMs ≥ the server's wait: a Retry-After is capped at max(retryMaxMs, the rate-limit wait).
     await initIn(page, { key, collector, flushIntervalMs: 50, retryBaseMs: 50, retryMaxMs: 2_000 });
     // Each retry report triggers a flush(): it must keep to the wait the server asked for.
@@ -151,7 +151,7 @@ engineSuites("faults-network", (suite) => {
     assertSdkAccount(stats, { tracked: 30 });
     assert.equal(stats.retried, ingests[0].events);
     assert.equal(stats.requests, ingests.length, "stats().requests is the fetches the page made");
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("a request that hangs 3 s: nothing else is sent meanwhile, events tracked during the hang follow it; all arrive once, in order", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -159,7 +159,7 @@ engineSuites("faults-network", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "hang", count: 1, hangMs: 3_000 });
 
@@ -190,7 +190,7 @@ engineSuites("faults-network", (suite) => {
     assert.equal(stats.retried, 0, "a slow answer is not a failure");
     assert.equal(stats.requests, ingests.length, "stats().requests is the fetches the page made");
     assert.deepEqual(await reportsOf(page), []);
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 
   test("connections reset before the server read them (drop-before ×2): retried as network errors; all arrive once, in order", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -198,7 +198,7 @@ engineSuites("faults-network", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const page = await suite.newPage(t);
-    await page.load(probedHarnessUrl(server));
+    await page.load(harnessUrl(server));
     await initIn(page, { key, collector, ...FAST });
     await addFault(collector, { mode: "drop-before", count: 2 });
 
@@ -228,6 +228,6 @@ engineSuites("faults-network", (suite) => {
     assert.ok(stats.retried > 0, "stats().retried > 0");
     assert.equal(stats.requests, ingests.length, "stats().requests is the fetches the page made");
     assert.equal(maxInFlight(ingests), 1, "one request in flight at a time");
-    await assertNothingDroppedIn(page);
+    await assertNothingDropped(page);
   });
 });

@@ -27,7 +27,7 @@ import {
   initIn,
   isolateFaults,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   sdkStats,
   sleep,
   trackIn,
@@ -62,11 +62,11 @@ async function reloadRounds(suite, t, { seenFailing }) {
   const context = await suite.newContext(t);
   // A second tab of the project, alive throughout (as in chaos.test.mjs).
   const other = await context.newPage();
-  await other.load(probedHarnessUrl(server));
+  await other.load(harnessUrl(server));
   await initIn(other, { key, collector, ...FAST });
   // A window of its own, so that both stay visible (see faults-tabs.test.mjs).
   const page = await context.newPage({ window: true });
-  await page.load(probedHarnessUrl(server));
+  await page.load(harnessUrl(server));
   await page.throttleCpu(RATE);
   await initIn(page, { key, collector, ...FAST });
   await watchPagehide(page, key);

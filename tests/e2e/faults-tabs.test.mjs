@@ -13,7 +13,7 @@ import { engineSuites, TEST_TIMEOUT } from "./support/engine-suite.mjs";
 import {
   FAST,
   addFault,
-  assertNothingDroppedIn,
+  assertNothingDropped,
   assertSdkAccount,
   assertStoredOnce,
   clearFaults,
@@ -21,7 +21,7 @@ import {
   initIn,
   isolateFaults,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   queueKeys,
   sdkStats,
   sleep,
@@ -58,8 +58,8 @@ engineSuites("faults-tabs", (suite) => {
     const context = await suite.newContext(t);
     const a = await context.newPage();
     const b = await context.newPage({ window: true });
-    await a.load(probedHarnessUrl(server));
-    await b.load(probedHarnessUrl(server));
+    await a.load(harnessUrl(server));
+    await b.load(harnessUrl(server));
     await initIn(a, { key, collector, ...FAST });
     await initIn(b, { key, collector, ...FAST });
     return { context, a, b };
@@ -100,7 +100,7 @@ engineSuites("faults-tabs", (suite) => {
     assertSdkAccount(await sdkStats(b), { tracked: 100, restored: 100 });
     assert.ok(injected > 0, "the server failed requests before the crash");
     await until(async () => (await queueKeys(b, key)).every((k) => k.events === 0), "no queue left in storage", { timeoutMs: 3_000 });
-    await assertNothingDroppedIn(b);
+    await assertNothingDropped(b);
   });
 
   test("a tab closed with 100 messages queued while the server fails: exactly one of the other tabs takes them over; all arrive once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -124,7 +124,7 @@ engineSuites("faults-tabs", (suite) => {
 
     // Two candidates at once: B coming back into view, and a new tab C starting.
     const c = await context.newPage({ window: true });
-    await c.load(probedHarnessUrl(server));
+    await c.load(harnessUrl(server));
     await Promise.all([backInView(b), initIn(c, { key, collector, ...FAST })]);
     const restoredBoth = async () => (await sdkStats(b)).restored + (await sdkStats(c)).restored;
     await until(async () => (await restoredBoth()) >= 100, "A's 100 queued messages taken over", { timeoutMs: 3_000 }).catch(() => {});
@@ -144,7 +144,7 @@ engineSuites("faults-tabs", (suite) => {
     assert.equal(sb.restored + sc.restored, 100, `taken over once, not by both: B restored ${sb.restored}, C restored ${sc.restored}`);
     assertSdkAccount(sb, { tracked: 100, restored: sb.restored });
     assertSdkAccount(sc, { tracked: 0, restored: sc.restored });
-    await assertNothingDroppedIn(b);
-    await assertNothingDroppedIn(c);
+    await assertNothingDropped(b);
+    await assertNothingDropped(c);
   });
 });

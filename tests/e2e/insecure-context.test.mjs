@@ -9,18 +9,17 @@ import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems } from "./support/engine-suite.mjs";
 import { probedPage } from "./support/engines.mjs";
 import { pkgVersion } from "./support/paths.mjs";
-import { assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
-import { UUID_V4 } from "./support/suite.mjs";
+import { UUID_V4, assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
 import {
   FAST,
   addFault,
-  assertNothingDroppedIn,
+  assertNothingDropped,
   assertStoredOnce,
   clearFaults,
   initIn,
   isolateFaults,
   newThreadId,
-  probedHarnessUrl,
+  harnessUrl,
   queueKeys,
   sdkStats,
   sleep,
@@ -99,7 +98,7 @@ engineSuites("insecure-context", (suite) => {
     await isolateFaults(t, collector);
     const key = suite.newProjectKey();
     const context = await suite.newContext(t, { proxy: new URL(server.origin).host });
-    const url = insecure(probedHarnessUrl(server));
+    const url = insecure(harnessUrl(server));
     const reloaded = await context.newPage();
     // A window, not a tab: in WebKitGTK a tab the driver does not use is hidden.
     const live = await context.newPage({ window: true });
@@ -145,6 +144,6 @@ engineSuites("insecure-context", (suite) => {
     assert.ok(sentBefore.every((e) => e.timestamp < reloadedAt), "the taken-over events keep their original timestamps");
     const stats = await sdkStats(reloaded);
     assert.equal(stats.restored, 20, `the new page restored the gone page's 20: ${JSON.stringify(stats)}`);
-    for (const page of [reloaded, live]) await assertNothingDroppedIn(page);
+    for (const page of [reloaded, live]) await assertNothingDropped(page);
   });
 });

@@ -8,23 +8,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage, startWireTap } from "./support/engines.mjs";
 import { pkgVersion } from "./support/paths.mjs";
-import { tapIngests, wireEvents } from "./support/scenarios.mjs";
-import { UUID_V4 } from "./support/suite.mjs";
+import { UUID_V4, sideBySide, tapIngests, wireEvents } from "./support/scenarios.mjs";
 
 const EXCEPT = new Set(["runtime", "runId", "parentRunId", "timestamp"]);
-const LUNARY_JS = 'import lunaryJs from "/lunary-js/browser.js";\nwindow.lunaryJs = lunaryJs;';
 
 engineSuites("lunary-js-parity", (suite) => {
   test("lunary-wasm and lunary-js put the same events on the wire for the same calls", { timeout: TEST_TIMEOUT }, async (t) => {
-    const { collector, server } = suite;
-    const keyJs = suite.newProjectKey();
-    const keyWasm = suite.newProjectKey();
-    const tap = await startWireTap(collector.url);
-    t.after(() => tap.stop());
-    const page = await suite.newPage(t);
-    await page.load(server.addPage(probedPage({ extraImports: LUNARY_JS }), "parity"));
+    const { collector } = suite;
+    const { page, tap, keyJs, keyWasm } = await sideBySide(suite, t, "parity");
 
     const run = (lib, key) =>
       page.evaluate(

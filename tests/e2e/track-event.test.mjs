@@ -9,20 +9,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage, startWireTap } from "./support/engines.mjs";
-import { tapIngests, wireEvents } from "./support/scenarios.mjs";
+import { probedPage } from "./support/engines.mjs";
+import { sideBySide, tapIngests, wireEvents } from "./support/scenarios.mjs";
 
-const LUNARY_JS = 'import lunaryJs from "/lunary-js/browser.js";\nwindow.lunaryJs = lunaryJs;';
 
 engineSuites("track-event", (suite) => {
   test("trackEvent puts the same event on the wire as lunary-js: data fields in order, null and undefined left out, nested values as JSON", { timeout: TEST_TIMEOUT }, async (t) => {
-    const { collector, server } = suite;
-    const keyJs = suite.newProjectKey();
-    const keyWasm = suite.newProjectKey();
-    const tap = await startWireTap(collector.url);
-    t.after(() => tap.stop());
-    const page = await suite.newPage(t);
-    await page.load(server.addPage(probedPage({ extraImports: LUNARY_JS }), "track-event-parity"));
+    const { collector } = suite;
+    const { page, tap, keyJs, keyWasm } = await sideBySide(suite, t, "track-event-parity");
 
     const run = (lib, key) =>
       page.evaluate(

@@ -1,11 +1,9 @@
 // Helpers for the fault-tolerance tests: the collector's fault rules, a page harness that
-// tracks numbered messages and records onError reports, a log of the ingest requests a
-// page makes (start, answer, end), and the check that every tracked message was stored
+// tracks numbered messages and records onError reports, the page's ingest requests
+// (its probe's record), and the check that every tracked message was stored
 // exactly once, in order per thread.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { testPage } from "./server.mjs";
-import { load } from "./browser.mjs";
 import { probedPage } from "./engines.mjs";
 
 /** Small retry knobs, so that failures cost milliseconds, not seconds. */
@@ -51,33 +49,6 @@ export const listFaults = (collector) => faultsCall(collector, "GET");
 export async function isolateFaults(t, collector) {
   await clearFaults(collector);
   t.after(() => clearFaults(collector).catch(() => {}));
-}
-
-// --- pages ----------------------------------------------------------------------------
-
-/**
- * A new page in `context` with `page.problems` = {pageErrors, consoleErrors, warnings}, as
- * browser.mjs's `openPage` gives, but without its capture of every ingest request's
- * headers: that capture's promises reject (unhandled) when a page is closed or crashes
- * with a request in flight, which these tests do on purpose. `recordIngests` logs the
- * requests instead.
- */
-export async function openFaultPage(context) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const problems = { pageErrors: [], consoleErrors: [], warnings: [] };
-  page.on("pageerror", (err) => problems.pageErrors.push(String(err?.stack || err)));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.consoleErrors.push(msg.text());
-    if (msg.type() === "warning") problems.warnings.push(msg.text());
-  });
-  page.problems = problems;
-  return page;
-}
-
-/** A page in a fresh context of its own (closed when test `t` ends). */
-export async function newFaultPage(suite, t) {
-  return openFaultPage(await suite.newContext(t));
 }
 
 // --- the page harness ---------------------------------------------------------------
@@ -136,25 +107,10 @@ const h = {
 window.h = h;
 `;
 
-/** The harness page (registered once per static server). */
+/** The harness page (a probed page, registered once per static server). */
 export function harnessUrl(server) {
-  server.__harnessUrl ??= server.addPage(testPage({ module: HARNESS }), "faults-harness");
+  server.__harnessUrl ??= server.addPage(probedPage({ module: HARNESS }), "faults-harness");
   return server.__harnessUrl;
-}
-
-/** The harness in a probed page (engines.mjs's `probedPage`): the page every engine loads. */
-export function probedHarnessUrl(server) {
-  server.__probedHarnessUrl ??= server.addPage(probedPage({ module: HARNESS }), "engines-harness");
-  return server.__probedHarnessUrl;
-}
-
-/** Loads the harness page in `page`. */
-export const loadHarness = (page, server) => load(page, harnessUrl(server));
-
-/** Reloads and waits for the page's module script to have run again. */
-export async function reloadPage(page) {
-  await page.reload();
-  await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
 }
 
 /** `h.init` in the page with the project key, the collector and `options`. */
@@ -235,42 +191,9 @@ export function waitNothingPersisted(page, key, { timeoutMs = 3_000 } = {}) {
 
 // --- the ingest requests a page makes -------------------------------------------------
 
-/**
- * Records every POST to /v1/runs/ingest the page makes: `{start, answered, end, status,
- * failure, events}` (node clock, ms). `status` is null for a request that got no answer.
- */
-export function recordIngests(page) {
-  const log = [];
-  const byRequest = new Map();
-  page.on("request", (req) => {
-    if (req.method() !== "POST" || !req.url().endsWith("/v1/runs/ingest")) return;
-    let events = null;
-    try {
-      events = JSON.parse(req.postData() ?? "null")?.events?.length ?? null;
-    } catch {}
-    const entry = { start: Date.now(), answered: null, end: null, status: null, failure: null, events };
-    byRequest.set(req, entry);
-    log.push(entry);
-  });
-  page.on("response", (res) => {
-    const entry = byRequest.get(res.request());
-    if (entry) {
-      entry.answered = Date.now();
-      entry.status = res.status();
-    }
-  });
-  page.on("requestfinished", (req) => {
-    const entry = byRequest.get(req);
-    if (entry) entry.end = Date.now();
-  });
-  page.on("requestfailed", (req) => {
-    const entry = byRequest.get(req);
-    if (entry) {
-      entry.end = Date.now();
-      entry.failure = req.failure()?.errorText ?? "failed";
-    }
-  });
-  return log;
+/** The page's ingest fetches (its probe's record, engines.mjs) with the number of events each carried. */
+export async function ingestLog(page) {
+  return (await page.ingests()).map((r) => ({ ...r, events: r.json?.events?.length ?? null }));
 }
 
 /**
@@ -368,21 +291,9 @@ export function assertSdkAccount(stats, { tracked, restored = 0, delivered = tra
   assert.equal(stats.delivered, delivered, "stats().delivered");
 }
 
-/** An engines.mjs page's ingest fetches (its probe's record) with the number of events each carried. */
-export async function ingestLog(page) {
-  return (await page.ingests()).map((r) => ({ ...r, events: r.json?.events?.length ?? null }));
-}
-
-/** As `assertNothingDropped`, for an engines.mjs page (whose record is read asynchronously). */
-export async function assertNothingDroppedIn(page) {
+/** No uncaught error in the page and no console warning about dropped events. */
+export async function assertNothingDropped(page) {
   const problems = await page.problems();
   assert.deepEqual(problems.pageErrors, [], `${page.engine}: no uncaught error or rejection in the page`);
   assert.deepEqual(problems.warnings.filter((w) => /dropped/i.test(w)), [], `${page.engine}: no 'dropped' warning in the page`);
-}
-
-/** No uncaught error in the page and no console warning about dropped events. */
-export function assertNothingDropped(page) {
-  assert.deepEqual(page.problems.pageErrors, [], "no uncaught error or rejection in the page");
-  const drops = page.problems.warnings.filter((w) => /dropped/i.test(w));
-  assert.deepEqual(drops, [], "no 'dropped' warning in the page");
 }

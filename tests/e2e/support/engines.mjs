@@ -1,6 +1,6 @@
 // The e2e scenarios in every browser engine, written once: a thin driver layer over
-// playwright-core (Chromium, the system's /usr/bin/chromium as support/browser.mjs launches
-// it) and selenium-webdriver (Firefox ESR through geckodriver, WebKitGTK's MiniBrowser
+// playwright-core (Chromium, the system's /usr/bin/chromium as scripts/chromium.mjs
+// launches it) and selenium-webdriver (Firefox ESR through geckodriver, WebKitGTK's MiniBrowser
 // through WebKitWebDriver under Xvfb). See "Firefox and WebKit too" in
 // ../shared/docs/toolchain.md for why these drivers.
 //
@@ -26,7 +26,7 @@ import { createServer, request as httpRequest } from "node:http";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
-import { launchBrowser } from "./browser.mjs";
+import { launchChromium as launchChromiumBrowser } from "../../../scripts/chromium.mjs";
 import { testPage } from "./server.mjs";
 
 export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
@@ -325,7 +325,7 @@ function playwrightElements(p) {
 }
 
 async function launchChromium() {
-  const browser = await launchBrowser();
+  const browser = await launchChromiumBrowser(["--disable-quic"]);
   return {
     name: "chromium",
     /** `viewport` = {width, height}: the page's size in CSS pixels (at scale 1). */

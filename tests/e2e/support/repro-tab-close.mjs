@@ -6,7 +6,7 @@
 import { launchEngine, probedPage } from "./engines.mjs";
 import { startStaticServer } from "./server.mjs";
 import { startCollector, newProjectKey } from "./collector.mjs";
-import { HARNESS, initIn, trackIn, newThreadId, sleep, queueKeys } from "./delivery.mjs";
+import { HARNESS, initIn, trackIn, newThreadId, sleep } from "./delivery.mjs";
 const collector = await startCollector();
 const server = await startStaticServer();
 // LIFE_TYPES: the window events logged (default all five; an unload or beforeunload

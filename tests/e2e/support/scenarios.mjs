@@ -1,7 +1,9 @@
 // Calls run inside test pages (each function is serialized by page.evaluate, so it must be
 // self-contained), and the checks shared by several test files.
 import assert from "node:assert/strict";
-import { UUID_V4 } from "./suite.mjs";
+import { probedPage, startWireTap } from "./engines.mjs";
+
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
  * The README example, verbatim, against `window[lib]` (default: lunary-wasm). Returns the
@@ -77,11 +79,6 @@ export function assertReadmeEvents(events, { ids, runtime }) {
   assert.notEqual(q.runId, a.runId);
 }
 
-/** No exception reached the page and nothing was logged as an error. */
-export function assertNoPageProblems(page, { allowConsoleErrors = false } = {}) {
-  assert.deepEqual(page.problems.pageErrors, [], "no uncaught error or rejection in the page");
-  if (!allowConsoleErrors) assert.deepEqual(page.problems.consoleErrors, [], "no console error in the page");
-}
 
 /** The events of the captured ingest requests, in the order they were sent. */
 export function wireEvents(requests, key) {
@@ -105,4 +102,18 @@ export function tapIngests(tap) {
       } catch {}
       return { ...r, json };
     });
+}
+
+/**
+ * A probed page with lunary-wasm as `window.lunary` and npm lunary's browser build as
+ * `window.lunaryJs`, side by side; `apiUrl` a wire tap in front of the collector (closed
+ * when test `t` ends). Answers `{page, tap, keyJs, keyWasm}` (a project key per SDK).
+ */
+export async function sideBySide(suite, t, name) {
+  const tap = await startWireTap(suite.collector.url);
+  t.after(() => tap.stop());
+  const page = await suite.newPage(t);
+  const lunaryJs = 'import lunaryJs from "/lunary-js/browser.js";\nwindow.lunaryJs = lunaryJs;';
+  await page.load(suite.server.addPage(probedPage({ extraImports: lunaryJs }), name));
+  return { page, tap, keyJs: suite.newProjectKey(), keyWasm: suite.newProjectKey() };
 }
