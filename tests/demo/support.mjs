@@ -7,7 +7,8 @@ import { createServer, request as httpRequest } from "node:http";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe } from "node:test";
-import { ENGINES, PROBE, launchEngine } from "../e2e/support/engines.mjs";
+import { ENGINES, launchEngine } from "../e2e/support/engines.mjs";
+import { PROBE } from "../e2e/support/probe.mjs";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const collectorBin = resolve(repoRoot, "target/debug/lunary-collector");

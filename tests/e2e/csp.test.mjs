@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { engineSuites, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { PROBE } from "./support/engines.mjs";
+import { PROBE } from "./support/probe.mjs";
 import { addExternalTestPage } from "./support/server.mjs";
 import { pkgDir, pkgVersion, repoRoot } from "./support/paths.mjs";
 import { assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";

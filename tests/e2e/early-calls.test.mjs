@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { UUID_V4 } from "./support/scenarios.mjs";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 
 const COUNT = 20;
 

@@ -12,7 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 import { fuzzInPage, fuzzSeed, longFunctions, normalSequenceInPage, RECORD_PAGE_PROBLEMS, RECORD_REQUESTS, runLong } from "./support/fuzz.mjs";
 
 const CALLS = Number(process.env.FUZZ_CALLS || 10_000);

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 
 /** init (no identify), one message in a new thread, flush; returns getUserId() and ids. */
 function trackOne(page, { key, apiUrl, content }) {

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 import { pkgVersion } from "./support/paths.mjs";
 import { UUID_V4, assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
 import {

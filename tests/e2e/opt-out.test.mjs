@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 
 engineSuites("opt-out", (suite) => {
   test("optOut() sends and stores nothing, across a reload, until optIn()", { timeout: TEST_TIMEOUT }, async (t) => {

@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { ENGINES, probedPage, startWireTap } from "./support/engines.mjs";
+import { ENGINES } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
+import { startWireTap } from "./support/wire-tap.mjs";
 import { artifactsDir, pkgVersion } from "./support/paths.mjs";
 import { assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
 

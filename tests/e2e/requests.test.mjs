@@ -15,7 +15,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage, startWireTap } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
+import { startWireTap } from "./support/wire-tap.mjs";
 import { sleep, until } from "./support/delivery.mjs";
 import { readdirSync } from "node:fs";
 import { sep } from "node:path";

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 import { pkgVersion } from "./support/paths.mjs";
 import { assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
 

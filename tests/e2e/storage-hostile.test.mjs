@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 import { pkgVersion } from "./support/paths.mjs";
 import { assertReadmeEvents, runReadmeExample } from "./support/scenarios.mjs";
 import { addFault, clearFaults, isolateFaults, sleep, until } from "./support/delivery.mjs";

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 
 engineSuites("thread-user", (suite) => {
   test("a thread with its own user and no identify: its messages carry that user", { timeout: TEST_TIMEOUT }, async (t) => {

@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engineSuites, assertNoProblems, TEST_TIMEOUT } from "./support/engine-suite.mjs";
-import { probedPage } from "./support/engines.mjs";
+import { probedPage } from "./support/probe.mjs";
 import { sideBySide, tapIngests, wireEvents } from "./support/scenarios.mjs";
 
 

@@ -4,7 +4,7 @@
 // exactly once, in order per thread.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { probedPage } from "./engines.mjs";
+import { probedPage } from "./probe.mjs";
 
 /** Small retry knobs, so that failures cost milliseconds, not seconds. */
 export const FAST = { flushIntervalMs: 50, retryBaseMs: 50, retryMaxMs: 400 };

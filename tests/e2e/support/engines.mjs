@@ -17,17 +17,15 @@
 //   await page.click("#send"); await page.fill("#name", "Ada");  // real user input (see below)
 //
 // What went wrong in a page and what it sent are recorded by the page itself, the same way
-// in every engine: pages must be built with `probedPage()` (testPage plus PROBE first), a
-// script that records `error`/`unhandledrejection` events, wraps console.error/console.warn
-// and wraps fetch for POSTs to /v1/runs/ingest, all into `window.__probe`. A navigation
-// loses the page's record, so `load`, `reload` and `close` read it first and keep it.
+// in every engine: pages must be built with probe.mjs's `probedPage()`, whose first script
+// records into `window.__probe`. A navigation loses the page's record, so `load`, `reload`
+// and `close` read it first and keep it.
 import { spawn } from "node:child_process";
-import { createServer, request as httpRequest } from "node:http";
+import { createServer } from "node:http";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { launchChromium as launchChromiumBrowser } from "../../../scripts/chromium.mjs";
-import { testPage } from "./server.mjs";
+import { STEP_TIMEOUT, elementPowers, playwrightElements, seleniumElements } from "./elements.mjs";
 
 export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
 
@@ -42,7 +40,6 @@ export const ENGINES = (() => {
 const FIREFOX = process.env.FIREFOX_PATH || "/usr/bin/firefox-esr";
 const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_PATH || "/usr/bin/WebKitWebDriver";
 const MINIBROWSER = process.env.MINIBROWSER_PATH || "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
-const STEP_TIMEOUT = 15_000;
 
 function geckodriverPath() {
   if (process.env.GECKODRIVER_PATH) return process.env.GECKODRIVER_PATH;
@@ -51,72 +48,6 @@ function geckodriverPath() {
   } catch {
     throw new Error("geckodriver not found on PATH (make tools installs it)");
   }
-}
-
-/**
- * The in-page recorder, run before anything else in the page (a classic script). Records
- * into `window.__probe`: uncaught errors and rejections, console.error/console.warn calls,
- * and every fetch POST to …/v1/runs/ingest as the page made it (url, headers, body,
- * keepalive, credentials, whether the page saw itself online then; then the answer's
- * status, or the error) with page-clock times.
- */
-export const PROBE = `(() => {
-  const probe = { pageErrors: [], consoleErrors: [], warnings: [], ingests: [] };
-  window.__probe = probe;
-  // An Error as its stack, led by "Name: message" where the stack lacks it (Firefox's does).
-  const text = (v) => { try { if (!(v instanceof Error)) return typeof v === "string" ? v : String(v); const stack = String(v.stack || ""); return stack.includes(String(v)) ? stack : stack ? String(v) + "\\n" + stack : String(v); } catch { return "<unprintable>"; } };
-  addEventListener("error", (e) => probe.pageErrors.push(text(e.error ?? e.message)));
-  addEventListener("unhandledrejection", (e) => probe.pageErrors.push("unhandled rejection: " + text(e.reason)));
-  for (const [level, list] of [["error", probe.consoleErrors], ["warn", probe.warnings]]) {
-    const original = console[level];
-    console[level] = function (...args) {
-      list.push(args.map(text).join(" "));
-      return original.apply(this, args);
-    };
-  }
-  const originalFetch = window.fetch;
-  window.fetch = function (input, init) {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input?.url;
-    // (A string input has no method: \`false ?? "GET"\` would be false, and fetch("/x") throw.)
-    const method = String(init?.method ?? (typeof input === "object" && input !== null ? input.method : undefined) ?? "GET").toUpperCase();
-    const promise = originalFetch.apply(this, arguments);
-    if (method === "POST" && String(url).endsWith("/v1/runs/ingest")) {
-      const headers = {};
-      try { new Headers(init?.headers ?? {}).forEach((v, k) => (headers[k] = v)); } catch {}
-      const entry = { url: String(url), headers, body: typeof init?.body === "string" ? init.body : null,
-        keepalive: init?.keepalive === true, credentials: init?.credentials ?? null,
-        start: Date.now(), online: navigator.onLine, answered: null, status: null, error: null };
-      probe.ingests.push(entry);
-      promise.then((res) => { entry.answered = Date.now(); entry.status = res.status; },
-                    (err) => { entry.answered = Date.now(); entry.error = text(err); });
-    }
-    return promise;
-  };
-  // page.throttleCpu(rate) outside Chromium: a loop that keeps the main thread busy
-  // (rate-1)×4 ms of every ~rate×4 ms (the 4 ms being the gap a chained setTimeout gets),
-  // so the page's own tasks run in the gaps, about rate× slower in wall-clock time. The
-  // rate is kept in sessionStorage, so the loop starts again in the tab's next page.
-  const RATE_KEY = "__probeCpuRate";
-  let busyTimer = null;
-  probe.throttle = (rate) => {
-    clearTimeout(busyTimer);
-    busyTimer = null;
-    try { rate > 1 ? sessionStorage.setItem(RATE_KEY, String(rate)) : sessionStorage.removeItem(RATE_KEY); } catch {}
-    if (!(rate > 1)) return;
-    const tick = () => {
-      const end = performance.now() + 4 * (rate - 1);
-      while (performance.now() < end) {}
-      busyTimer = setTimeout(tick, 0);
-    };
-    busyTimer = setTimeout(tick, 0);
-  };
-  try { const rate = Number(sessionStorage.getItem(RATE_KEY)); if (rate > 1) probe.throttle(rate); } catch {}
-})();
-`;
-
-/** `testPage` with the PROBE run first: the pages the engine scenarios load. */
-export function probedPage({ before = "", ...rest } = {}) {
-  return testPage({ ...rest, before: PROBE + before });
 }
 
 /** Starts the engine `name`: {name, newContext(), close()}. */
@@ -233,96 +164,7 @@ function makePage(engineName, ops) {
   return page;
 }
 
-// --- elements, as a person uses them ----------------------------------------------------
-
-/**
- * What a person does with a page's elements, the same in every engine: `selector` is CSS,
- * `where` = {hasText (a substring of the element's textContent), nth (0-based, among the
- * matches), frame (CSS of an iframe of the page to look in)}. As with Playwright locators,
- * an action needs exactly one match (or `nth`) and waits until it is visible; clicks, typing
- * and keys are real input (Playwright's, or WebDriver's element click and send keys), never
- * element.click() from a script. Reads do not wait.
- */
-function elementPowers(engineName, ops) {
-  const describe = (selector, where) =>
-    `${selector}${where.hasText !== undefined ? ` with text ${JSON.stringify(where.hasText)}` : ""}${where.nth !== undefined ? ` #${where.nth}` : ""}${where.frame ? ` in ${where.frame}` : ""}`;
-  const powers = {
-    /**
-     * Waits until `selector` is `state`: "visible" (the default), "attached", "hidden"
-     * (absent or not visible) or "detached" (absent).
-     */
-    async waitFor(selector, { state = "visible", timeout = STEP_TIMEOUT, ...where } = {}) {
-      const deadline = Date.now() + timeout;
-      let last = "";
-      for (;;) {
-        try {
-          const n = await ops.count(selector, where);
-          const visible = n > 0 && (state === "visible" || state === "hidden") ? await ops.visible(selector, { ...where, nth: where.nth ?? 0 }) : false;
-          if (state === "attached" ? n > 0 : state === "detached" ? n === 0 : state === "visible" ? visible : !visible) return;
-          last = `${n} match(es)${n ? `, visible: ${visible}` : ""}`;
-        } catch (e) {
-          last = String(e?.message ?? e).split("\n")[0];
-        }
-        if (Date.now() > deadline) throw new Error(`${engineName}: ${describe(selector, where)} not ${state} after ${timeout} ms (${last})`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    /** A click on the element, as a person's (scrolled into view, at its centre). */
-    async click(selector, where = {}) {
-      await powers.waitFor(selector, where);
-      await ops.act("click", selector, where);
-    },
-    /** Empties the field, then types `text` into it. */
-    async fill(selector, text, where = {}) {
-      await powers.waitFor(selector, where);
-      await ops.act("fill", selector, where, text);
-    },
-    /** Presses a key (a WebDriver/Playwright name: "Enter", "Tab", "Escape") in the element. */
-    async press(selector, key, where = {}) {
-      await powers.waitFor(selector, where);
-      await ops.act("press", selector, where, key);
-    },
-    /** The element's textContent (exactly one match, or `nth`). */
-    text: (selector, where = {}) => ops.read("text", selector, where),
-    /** Every match's textContent, in document order. */
-    texts: (selector, where = {}) => ops.texts(selector, where),
-    /** An attribute of the element as the markup has it, or null. */
-    attribute: (selector, name, where = {}) => ops.read("attribute", selector, where, name),
-    count: (selector, where = {}) => ops.count(selector, where),
-    /** Whether the first match (or `nth`) is shown; false when nothing matches. */
-    isVisible: (selector, where = {}) => ops.visible(selector, { ...where, nth: where.nth ?? 0 }),
-    /** A PNG of the viewport, written to `path`. */
-    screenshot: (path) => ops.screenshot(path),
-  };
-  return powers;
-}
-
 // --- Chromium: playwright-core ----------------------------------------------------------
-
-/** Playwright locators for `elementPowers`. */
-function playwrightElements(p) {
-  const locate = (selector, { hasText, nth, frame } = {}) => {
-    let l = (frame ? p.frameLocator(frame) : p).locator(selector, hasText !== undefined ? { hasText } : undefined);
-    if (nth !== undefined) l = l.nth(nth);
-    return l;
-  };
-  return {
-    count: (selector, where) => locate(selector, where).count(),
-    visible: (selector, where) => locate(selector, where).isVisible(),
-    texts: (selector, where) => locate(selector, where).allTextContents(),
-    async read(what, selector, where, name) {
-      const l = locate(selector, where);
-      return what === "text" ? l.textContent({ timeout: 1_000 }) : l.getAttribute(name, { timeout: 1_000 });
-    },
-    async act(what, selector, where, value) {
-      const l = locate(selector, where);
-      if (what === "click") await l.click();
-      else if (what === "fill") await l.fill(value);
-      else await l.press(value);
-    },
-    screenshot: (path) => p.screenshot({ path }),
-  };
-}
 
 async function launchChromium() {
   const browser = await launchChromiumBrowser(["--disable-quic"]);
@@ -428,104 +270,6 @@ Promise.resolve().then(() => fn(arg)).then(
     ...seleniumElements(engineName, driver, use, inTurn),
     close: () => inTurn(() => onClose(handle)),
   });
-}
-
-/**
- * WebDriver elements for `elementPowers`: findElements, then the element's click, clear and
- * send keys (W3C element interaction: the driver scrolls it into view and dispatches real
- * input). Each operation is tried again while the page re-renders (a stale element) or
- * something covers the element for a moment, as Playwright's locators do.
- */
-function seleniumElements(engineName, driver, use, inTurn) {
-  const webdriver = import("selenium-webdriver");
-  /** Runs `fn` in the page's tab (in its turn), inside the iframe `frame` when given. */
-  function within(frame, fn) {
-    return inTurn(async () => {
-      await use();
-      if (!frame) return fn();
-      const { By } = await webdriver;
-      await driver.switchTo().frame(await driver.findElement(By.css(frame)));
-      try {
-        return await fn();
-      } finally {
-        await driver.switchTo().defaultContent();
-      }
-    });
-  }
-  const textOf = (el) => driver.executeScript("return arguments[0].textContent", el);
-  async function all(selector, hasText) {
-    const { By } = await webdriver;
-    const found = await driver.findElements(By.css(selector));
-    if (hasText === undefined) return found;
-    const kept = [];
-    for (const el of found) if ((await textOf(el)).includes(hasText)) kept.push(el);
-    return kept;
-  }
-  async function one(selector, { hasText, nth }) {
-    const found = await all(selector, hasText);
-    if (nth !== undefined) {
-      if (!found[nth]) throw new Error(`${engineName}: ${selector}: no match #${nth} (${found.length} matches)`);
-      return found[nth];
-    }
-    if (found.length !== 1) throw new Error(`${engineName}: ${selector}: ${found.length} matches, one expected`);
-    return found[0];
-  }
-  const TRANSIENT = ["StaleElementReferenceError", "ElementClickInterceptedError", "ElementNotInteractableError"];
-  /** `fn` again while it fails for a moment (the element was re-rendered, or covered). */
-  async function retrying(fn) {
-    const deadline = Date.now() + STEP_TIMEOUT;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!TRANSIENT.includes(e?.name) || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
-  return {
-    count: (selector, { hasText, frame } = {}) => retrying(() => within(frame, async () => (await all(selector, hasText)).length)),
-    visible: (selector, where) =>
-      retrying(() =>
-        within(where.frame, async () => {
-          const el = (await all(selector, where.hasText))[where.nth ?? 0];
-          return el ? el.isDisplayed() : false;
-        }),
-      ),
-    texts: (selector, { hasText, frame } = {}) =>
-      retrying(() => within(frame, async () => Promise.all((await all(selector, hasText)).map(textOf)))),
-    read: (what, selector, where, name) =>
-      retrying(() =>
-        within(where.frame, async () => {
-          const el = await one(selector, where);
-          return what === "text" ? textOf(el) : el.getDomAttribute(name);
-        }),
-      ),
-    async act(what, selector, where, value) {
-      const { Key } = await webdriver;
-      return retrying(() =>
-        within(where.frame, async () => {
-          const el = await one(selector, where);
-          if (what === "click") await el.click();
-          else if (what === "fill") {
-            await el.clear();
-            if (value !== "") await el.sendKeys(value);
-          } else {
-            const key = Key[String(value).toUpperCase()];
-            if (!key) throw new Error(`${engineName}: press: unknown key ${value}`);
-            await el.sendKeys(key);
-          }
-        }),
-      );
-    },
-    async screenshot(path) {
-      const png = await inTurn(async () => {
-        await use();
-        return driver.takeScreenshot();
-      });
-      await writeFile(path, Buffer.from(png, "base64"));
-    },
-  };
 }
 
 /**
@@ -754,45 +498,6 @@ async function launchWebKit() {
       } catch {}
       await withTimeout(exited, 3_000, "WebKitWebDriver exit").catch(killGroup);
       process.removeListener("exit", killGroup);
-    },
-  };
-}
-
-// --- a tap on the wire ------------------------------------------------------------------
-
-/**
- * An HTTP server on its own port (so a third origin) that forwards every request to
- * `target` (the collector) as is and logs it as the server received it:
- * `{method, path, headers, body}`. Used as the `apiUrl` to see the request headers a
- * browser really sent, in every engine.
- */
-export async function startWireTap(target) {
-  const log = [];
-  const server = createServer((req, res) => {
-    const entry = { method: req.method, path: req.url, headers: { ...req.headers }, body: "" };
-    log.push(entry);
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    const url = new URL(req.url, target);
-    const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (answer) => {
-      entry.status = answer.statusCode;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502, { "Content-Type": "text/plain" });
-      res.end("bad gateway");
-    });
-    req.on("end", () => (entry.body = Buffer.concat(chunks).toString("utf8")));
-    req.pipe(upstream);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    log,
-    async stop() {
-      server.closeAllConnections?.();
-      await new Promise((r) => server.close(r));
     },
   };
 }

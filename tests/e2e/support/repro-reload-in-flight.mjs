@@ -5,7 +5,8 @@
 // request: the SDK takes it as a network failure, keeps the events persisted at pagehide,
 // and the next page sends them again (the collector's duplicates).
 //   node tests/e2e/support/repro-reload-in-flight.mjs chromium 6
-import { launchEngine, probedPage } from "./engines.mjs";
+import { launchEngine } from "./engines.mjs";
+import { probedPage } from "./probe.mjs";
 import { startStaticServer } from "./server.mjs";
 import { startCollector, newProjectKey } from "./collector.mjs";
 import { HARNESS, addFault, clearFaults, initIn, trackIn, newThreadId, sleep, queueKeys, sdkStats, until } from "./delivery.mjs";

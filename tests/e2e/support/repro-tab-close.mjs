@@ -3,7 +3,8 @@
 // storage first), N times, while a second tab of the same origin logs the closing tab's
 // lifecycle events, its queue writes (BroadcastChannel) and the storage events it sees.
 //   node tests/e2e/support/repro-tab-close.mjs firefox 16      (WAIT=1500, OBSERVER=0, LIFE_TYPES=pagehide,visibilitychange)
-import { launchEngine, probedPage } from "./engines.mjs";
+import { launchEngine } from "./engines.mjs";
+import { probedPage } from "./probe.mjs";
 import { startStaticServer } from "./server.mjs";
 import { startCollector, newProjectKey } from "./collector.mjs";
 import { HARNESS, initIn, trackIn, newThreadId, sleep } from "./delivery.mjs";

@@ -1,7 +1,8 @@
 // Calls run inside test pages (each function is serialized by page.evaluate, so it must be
 // self-contained), and the checks shared by several test files.
 import assert from "node:assert/strict";
-import { probedPage, startWireTap } from "./engines.mjs";
+import { probedPage } from "./probe.mjs";
+import { startWireTap } from "./wire-tap.mjs";
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
