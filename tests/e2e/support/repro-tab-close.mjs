@@ -1,4 +1,4 @@
-// Repro of the Firefox tab-close finding (engines-lifecycle.test.mjs): closes a tab with 10
+// Repro of the Firefox tab-close finding (faults-lifecycle.test.mjs): closes a tab with 10
 // messages queued (WAIT ms after tracking, default 300; 1500 makes the queue be written to
 // storage first), N times, while a second tab of the same origin logs the closing tab's
 // lifecycle events, its queue writes (BroadcastChannel) and the storage events it sees.
